@@ -1,0 +1,121 @@
+"""Load a prepared dataset folder (the output of ``profilerec prepare``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from profilerec.data.schema import (
+    EXAMPLES_FILE,
+    INTERACTIONS_FILE,
+    ITEMS_FILE,
+    MANIFEST_FILE,
+)
+from profilerec.errors import UserError
+
+
+@dataclass
+class Dataset:
+    """A prepared dataset: items, interactions, examples and the manifest.
+
+    Frames are read lazily on first access so that a stage touching only
+    ``examples`` never pays for the review texts.
+    """
+
+    root: Path
+    _cache: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, root: str | Path) -> Dataset:
+        root = Path(root)
+        missing = [
+            name
+            for name in (ITEMS_FILE, INTERACTIONS_FILE, EXAMPLES_FILE, MANIFEST_FILE)
+            if not (root / name).is_file()
+        ]
+        if missing:
+            raise UserError(
+                f"{root} is not a prepared dataset (missing {', '.join(missing)}); "
+                "run `profilerec prepare` first"
+            )
+        return cls(root=root)
+
+    def _read(self, name: str) -> pl.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = pl.read_parquet(self.root / name)
+        return self._cache[name]
+
+    @property
+    def items(self) -> pl.DataFrame:
+        return self._read(ITEMS_FILE)
+
+    @property
+    def interactions(self) -> pl.DataFrame:
+        return self._read(INTERACTIONS_FILE)
+
+    @property
+    def examples(self) -> pl.DataFrame:
+        return self._read(EXAMPLES_FILE)
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        return dict(json.loads((self.root / MANIFEST_FILE).read_text()))
+
+    def split(self, name: str) -> pl.DataFrame:
+        """Examples of one split (``train``, ``valid`` or ``test``)."""
+        if name not in ("train", "valid", "test"):
+            raise UserError(f"unknown split {name!r}; choose train, valid or test")
+        return self.examples.filter(pl.col("split") == name)
+
+    @cached_property
+    def item_ids(self) -> list[str]:
+        """Catalogue order used by every stage: row order of ``items.parquet``."""
+        return list(self.items["item_id"])
+
+    @cached_property
+    def item_index(self) -> dict[str, int]:
+        return {item: i for i, item in enumerate(self.item_ids)}
+
+    def train_interactions(self) -> pl.DataFrame:
+        """Interactions a model may learn from: for each user, those strictly before
+        the user's earliest validation or test target (all of them for users with none).
+
+        Popularity counts, SASRec sequences, neighbours and item profiles all start
+        here, so no evaluation target (or anything after it) reaches training.
+        """
+        cut = (
+            self.examples.filter(pl.col("split") != "train")
+            .group_by("user_id")
+            .agg(pl.col("timestamp").min().alias("_cut"))
+        )
+        return (
+            self.interactions.join(cut, on="user_id", how="left")
+            .filter(pl.col("_cut").is_null() | (pl.col("timestamp") < pl.col("_cut")))
+            .drop("_cut")
+        )
+
+    def seen_before(self, examples: pl.DataFrame) -> list[list[int]]:
+        """Catalogue indices of every item each example's user had before its target.
+
+        Unlike ``history`` this is never truncated, so retrieval can mask the
+        whole past even when prompts only show the last N items.
+        """
+        inter = self.interactions.select("user_id", "item_id", "timestamp")
+        joined = (
+            examples.select("example_id", "user_id", pl.col("timestamp").alias("t"))
+            .join(inter, on="user_id", how="left")
+            .filter(pl.col("timestamp") < pl.col("t"))
+            .group_by("example_id")
+            .agg(pl.col("item_id"))
+        )
+        by_id = dict(zip(joined["example_id"], joined["item_id"], strict=True))
+        index = self.item_index
+        return [
+            [index[i] for i in by_id.get(eid) or [] if i in index]
+            for eid in examples["example_id"]
+        ]

@@ -1,0 +1,134 @@
+"""Amazon Reviews 2023 (McAuley Lab): reviews/meta JSONL and the official benchmark CSVs.
+
+SOURCE may be a reviews JSONL file (``meta_<name>.jsonl[.gz]`` beside it is used
+when present), a folder holding both, a ``5core/rating_only`` CSV, or a
+``last_out_w_his`` folder/CSV (its train/valid/test rows together are the interactions).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from profilerec.data.io import SkipReport, iter_json_lines, missing_fields, read_bytes
+from profilerec.data.readers.base import (
+    RawData,
+    ReadOptions,
+    find_file,
+    interactions_frame,
+    items_frame,
+)
+from profilerec.errors import DataError
+
+REVIEW_FIELDS = ("user_id", "parent_asin", "timestamp")
+META_FIELDS = ("parent_asin",)
+BENCHMARK_FIELDS = ("user_id", "parent_asin", "timestamp")
+
+
+def read(source: Path, options: ReadOptions) -> RawData:
+    report = SkipReport(lenient=options.lenient)
+    reviews, meta = _locate(source)
+    if reviews.suffix == ".csv" or reviews.name.endswith(".csv.gz"):
+        files = _benchmark_files(reviews)
+        inter = _read_benchmark(files, report)
+    else:
+        files = [reviews]
+        inter = _read_reviews(reviews, report)
+    items = _read_meta(meta, report) if meta else items_frame([])
+    return RawData(inter, items, files + ([meta] if meta else []), report)
+
+
+def _locate(source: Path) -> tuple[Path, Path | None]:
+    if source.is_file():
+        meta = None
+        for cand in (source.parent / f"meta_{source.name}", source.parent / f"meta_{source.stem}.jsonl"):
+            if cand.is_file() and cand != source:
+                meta = cand
+                break
+        return source, meta
+    reviews = find_file(
+        source,
+        ["[!m]*.jsonl", "[!m]*.jsonl.gz", "*.train.csv", "*.csv"],
+        "reviews",
+        "amazon2023",
+    )
+    metas = sorted(p for p in source.glob("meta_*.jsonl*") if p.is_file())
+    return reviews, (metas[0] if metas else None)
+
+
+def _read_reviews(path: Path, report: SkipReport) -> pl.DataFrame:
+    cols: dict[str, list[Any]] = {k: [] for k in ("user_id", "item_id", "timestamp", "rating", "review_title", "review_text")}
+    for line, rec in iter_json_lines(path, report):
+        missing = missing_fields(rec, REVIEW_FIELDS)
+        if missing:
+            report.problem(path, f"missing required field(s) {', '.join(missing)}", line)
+            continue
+        try:
+            ts = int(rec["timestamp"])
+            rating = None if rec.get("rating") is None else float(rec["rating"])
+        except (TypeError, ValueError):
+            report.problem(path, "timestamp or rating is not a number", line)
+            continue
+        cols["user_id"].append(str(rec["user_id"]))
+        cols["item_id"].append(str(rec["parent_asin"]))
+        cols["timestamp"].append(ts)
+        cols["rating"].append(rating)
+        cols["review_title"].append(rec.get("title") or "")
+        cols["review_text"].append(rec.get("text") or "")
+    return interactions_frame(cols)
+
+
+def _benchmark_files(path: Path) -> list[Path]:
+    """A ``last_out_w_his`` split is three files; read them together."""
+    name = path.name
+    for split in (".train.", ".valid.", ".test."):
+        if split in name:
+            siblings = [path.parent / name.replace(split, s) for s in (".train.", ".valid.", ".test.")]
+            return [p for p in siblings if p.is_file()]
+    return [path]
+
+
+def _read_benchmark(files: list[Path], report: SkipReport) -> pl.DataFrame:
+    cols: dict[str, list[Any]] = {"user_id": [], "item_id": [], "timestamp": [], "rating": []}
+    for path in files:
+        text = read_bytes(path).decode("utf-8", errors="strict") if path else ""
+        rows = csv.DictReader(io.StringIO(text))
+        if not rows.fieldnames or missing_fields(dict.fromkeys(rows.fieldnames, "x"), BENCHMARK_FIELDS):
+            raise DataError(path, f"expected CSV columns {', '.join(BENCHMARK_FIELDS)}", 1)
+        for line, row in enumerate(rows, start=2):
+            try:
+                cols["timestamp"].append(int(row["timestamp"]))
+                cols["rating"].append(float(row["rating"]) if row.get("rating") else None)
+            except ValueError:
+                report.problem(path, "timestamp or rating is not a number", line)
+                continue
+            cols["user_id"].append(row["user_id"])
+            cols["item_id"].append(row["parent_asin"])
+    return interactions_frame(cols)
+
+
+def _read_meta(path: Path, report: SkipReport) -> pl.DataFrame:
+    rows = []
+    for line, rec in iter_json_lines(path, report):
+        if missing_fields(rec, META_FIELDS):
+            report.problem(path, "missing required field parent_asin", line)
+            continue
+        details = rec.get("details") if isinstance(rec.get("details"), dict) else {}
+        store = rec.get("store") or details.get("Brand") or details.get("brand")
+        rows.append(
+            {
+                "item_id": rec["parent_asin"],
+                "title": rec.get("title"),
+                "description": rec.get("description"),
+                "features": rec.get("features"),
+                "categories": rec.get("categories"),
+                "store": store,
+                "price": rec.get("price"),
+                "details": details,
+            }
+        )
+    return items_frame(rows)
