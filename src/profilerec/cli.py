@@ -43,7 +43,9 @@ def prepare(
             help="amazon2023, amazon2018, amazon2014, google_local, movielens, recbole, csv, parquet.",
         ),
     ] = "amazon2023",
-    demo: Annotated[bool, typer.Option(help="Use the embedded All_Beauty 5-core demo data.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Use the embedded All_Beauty 5-core demo data.")
+    ] = False,
     k_core: Annotated[int, typer.Option(help="Iterative k-core on users and items (0 = off).")] = 5,
     missing_meta: Annotated[
         str, typer.Option(help="Items with no metadata record: keep, drop or error.")
@@ -61,7 +63,9 @@ def prepare(
     test_cut: Annotated[
         float, typer.Option(help="global_time: test cut (fraction of interactions or ms).")
     ] = 0.9,
-    valid_users: Annotated[float, typer.Option(help="user_disjoint: validation user fraction.")] = 0.1,
+    valid_users: Annotated[
+        float, typer.Option(help="user_disjoint: validation user fraction.")
+    ] = 0.1,
     test_users: Annotated[float, typer.Option(help="user_disjoint: test user fraction.")] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed for the user-disjoint split.")] = 0,
     lenient: Annotated[
@@ -74,9 +78,7 @@ def prepare(
             help="csv/parquet column mapping CANONICAL=SOURCE, e.g. user_id=uid (repeatable)."
         ),
     ] = None,
-    time_unit: Annotated[
-        str, typer.Option(help="csv/parquet timestamp unit: s, ms or iso.")
-    ] = "s",
+    time_unit: Annotated[str, typer.Option(help="csv/parquet timestamp unit: s, ms or iso.")] = "s",
 ) -> None:
     """Read raw logs into a canonical dataset folder with leakage-safe splits."""
     from profilerec.data.prepare import PrepareConfig, demo_source
@@ -116,7 +118,14 @@ def prepare(
 def print_manifest(manifest: dict, where: Path) -> None:  # type: ignore[type-arg]
     counts = manifest["counts"]
     table = Table(title=f"dataset written to {where}", show_header=False)
-    for key in ("interactions_read", "duplicates_collapsed", "items_without_meta", "users", "items", "interactions"):
+    for key in (
+        "interactions_read",
+        "duplicates_collapsed",
+        "items_without_meta",
+        "users",
+        "items",
+        "interactions",
+    ):
         table.add_row(key.replace("_", " "), f"{counts[key]:,}")
     for split, n in counts["examples"].items():
         table.add_row(f"{split} examples", f"{n:,}")

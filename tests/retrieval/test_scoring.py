@@ -127,3 +127,15 @@ def test_bad_shapes_raise_user_error() -> None:
         rank_by_scores(fixed(torch.tensor([[float("nan"), 1.0]])), 1, [0], [[]])
     with pytest.raises(UserError, match="must be positive"):
         rank_by_scores(fixed(SCORES), 1, [0], [[]], k=0)
+
+
+def test_numpy_scores_are_accepted_and_not_modified() -> None:
+    scores = np.array([[0.1, 0.9, 0.5, 0.3, 0.7]], dtype=np.float64)
+    res = rank_by_scores(lambda s, e: scores[s:e], 1, [2], [[1]], k=3)
+    assert res.topk.tolist() == [[4, 2, 3]] and res.target_ranks.tolist() == [2]
+    assert scores[0, 1] == 0.9
+
+
+def test_chunks_must_agree_on_catalogue_size() -> None:
+    with pytest.raises(UserError, match="same n_items for every chunk"):
+        rank_by_scores(lambda s, e: torch.ones(e - s, 3 + s), 2, [0, 0], [[], []], chunk_size=1)

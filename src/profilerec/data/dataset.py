@@ -16,6 +16,7 @@ from profilerec.data.schema import (
     ITEMS_FILE,
     MANIFEST_FILE,
 )
+from profilerec.data.text import HistoryEntry, render_item
 from profilerec.errors import UserError
 
 
@@ -113,9 +114,54 @@ class Dataset:
             .group_by("example_id")
             .agg(pl.col("item_id"))
         )
-        by_id = dict(zip(joined["example_id"], joined["item_id"], strict=True))
+        by_id = dict(zip(joined["example_id"].to_list(), joined["item_id"].to_list(), strict=True))
         index = self.item_index
         return [
-            [index[i] for i in by_id.get(eid) or [] if i in index]
-            for eid in examples["example_id"]
+            [index[i] for i in by_id.get(eid) or [] if i in index] for eid in examples["example_id"]
         ]
+
+    def item_texts(self, budget: int = 400) -> list[str]:
+        """Rendered text of every catalogue item, in catalogue order (for embeddings)."""
+        return [render_item(row, budget=budget) for row in self.items.iter_rows(named=True)]
+
+    def history_entries(self, examples: pl.DataFrame) -> list[list[HistoryEntry]]:
+        """Each example's ``history`` with titles, ratings and the user's own review text.
+
+        Looked up by (user, item) — unique after duplicate collapse — so the review
+        shown is the one written at that earlier time, never a later one.
+        """
+        exploded = (
+            examples.select("example_id", "user_id", "history")
+            .with_columns(pl.int_range(pl.len()).alias("_order"))
+            .explode("history")
+            .drop_nulls("history")
+            .with_columns(pl.int_range(pl.len()).alias("_k"))
+            .join(
+                self.interactions.select(
+                    "user_id",
+                    pl.col("item_id").alias("history"),
+                    "rating",
+                    "review_title",
+                    "review_text",
+                ),
+                on=["user_id", "history"],
+                how="left",
+            )
+            .join(
+                self.items.select(pl.col("item_id").alias("history"), "title"),
+                on="history",
+                how="left",
+            )
+            .sort("_k")
+        )
+        grouped: dict[int, list[HistoryEntry]] = {}
+        for row in exploded.iter_rows(named=True):
+            grouped.setdefault(row["example_id"], []).append(
+                HistoryEntry(
+                    title=row["title"] or row["history"],
+                    rating=row["rating"],
+                    review_title=row["review_title"] or "",
+                    review_text=row["review_text"] or "",
+                )
+            )
+        return [grouped.get(eid, []) for eid in examples["example_id"]]

@@ -31,9 +31,7 @@ def k_core(inter: pl.DataFrame, k: int) -> pl.DataFrame:
         return inter
     while True:
         before = inter.height
-        inter = inter.filter(
-            (pl.len().over("user_id") >= k) & (pl.len().over("item_id") >= k)
-        )
+        inter = inter.filter((pl.len().over("user_id") >= k) & (pl.len().over("item_id") >= k))
         if inter.height == before:
             return inter
 

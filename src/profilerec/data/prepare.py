@@ -14,7 +14,13 @@ from typing import Any
 import polars as pl
 
 from profilerec import __version__
-from profilerec.data.filters import MissingMeta, apply_meta_policy, catalogue, collapse_duplicates, k_core
+from profilerec.data.filters import (
+    MissingMeta,
+    apply_meta_policy,
+    catalogue,
+    collapse_duplicates,
+    k_core,
+)
 from profilerec.data.io import sha256_file
 from profilerec.data.readers import ReadOptions, get_reader
 from profilerec.data.schema import EXAMPLES_FILE, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE
@@ -57,7 +63,9 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[
     inter, n_missing_meta = apply_meta_policy(inter, raw.items, config.missing_meta, str(source))
     inter = k_core(inter, config.k_core)
     if inter.height == 0:
-        raise UserError(f"no interactions left after {config.k_core}-core filtering; try a smaller --k-core")
+        raise UserError(
+            f"no interactions left after {config.k_core}-core filtering; try a smaller --k-core"
+        )
     inter = inter.sort(["user_id", "timestamp"], maintain_order=True)
     items = catalogue(inter, raw.items)
     examples = make_examples(inter, config.split)
@@ -71,7 +79,8 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[
         "profilerec_version": __version__,
         "format": config.format,
         "sources": [
-            {"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in raw.sources
+            {"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+            for p in raw.sources
         ],
         "config": dataclasses.asdict(config),
         "counts": {

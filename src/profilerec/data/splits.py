@@ -52,9 +52,7 @@ def make_examples(inter: pl.DataFrame, config: SplitConfig) -> pl.DataFrame:
     )
     lists = seq.group_by("user_id").agg(pl.col("item_id").alias("_items"))
     keep = config.max_history or None
-    start = (
-        pl.max_horizontal(pl.col("history_len") - keep, pl.lit(0)) if keep else pl.lit(0)
-    )
+    start = pl.max_horizontal(pl.col("history_len") - keep, pl.lit(0)) if keep else pl.lit(0)
     ex = seq.join(lists, on="user_id", how="left").with_columns(
         pl.col("_items").list.slice(start, pl.col("history_len") - start).alias("history")
     )

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from profilerec.errors import UserError
 
-ScoreChunk = Callable[[int, int], torch.Tensor]
+ScoreChunk = Callable[[int, int], torch.Tensor | np.ndarray]
 """``score_chunk(start, stop)`` returns raw scores ``[stop - start, n_items]`` for those rows."""
 
 
@@ -62,11 +62,15 @@ def rank_by_scores(
     *,
     k: int = 50,
     chunk_size: int = 1024,
+    copy_scores: bool = True,
 ) -> RankResult:
     """Rank the whole catalogue for ``n_rows`` rows, masking each row's history.
 
     ``masks[i]`` lists catalogue indices to exclude for row i (its history), except
     ``targets[i]`` itself, which always stays rankable (repeat consumption).
+    Masking writes ``-inf`` into the chunk, so it is copied first; pass
+    ``copy_scores=False`` only when ``score_chunk`` returns a fresh tensor nobody else
+    holds (saves one ``chunk_size x n_items`` buffer).
     """
     target_arr = _as_int_array(targets, "targets")
     if len(target_arr) != n_rows or len(masks) != n_rows:
@@ -79,20 +83,24 @@ def rank_by_scores(
     topk = np.full((n_rows, k), -1, dtype=np.int64)
     ranks = np.zeros(n_rows, dtype=np.int64)
     target_scores = np.zeros(n_rows, dtype=np.float64)
+    n_items = -1
     for start in range(0, n_rows, chunk_size):
         stop = min(start + chunk_size, n_rows)
         with torch.no_grad():
-            scores = score_chunk(start, stop)
-        if scores.ndim != 2 or scores.shape[0] != stop - start:
+            scores = torch.as_tensor(score_chunk(start, stop)).detach()
+        if (
+            scores.ndim != 2
+            or scores.shape[0] != stop - start
+            or n_items not in (-1, scores.shape[1])
+        ):
             raise UserError(
                 f"score function gave shape {tuple(scores.shape)} for rows {start}:{stop}; "
-                f"expected ({stop - start}, n_items)"
+                f"expected ({stop - start}, n_items) with the same n_items for every chunk"
             )
-        n_items = scores.shape[1]
-        if start == 0:
+        if n_items == -1:
+            n_items = scores.shape[1]
             _check_range(target_arr, n_items, "target")
-        # Clone: we write -inf into the chunk and must not touch the caller's tensor.
-        scores = scores.detach().to("cpu", copy=True)
+        scores = scores.to("cpu", copy=copy_scores)
         if not scores.is_floating_point():
             scores = scores.float()
         if torch.isnan(scores).any():
@@ -104,12 +112,13 @@ def rank_by_scores(
         chunk_masks = [
             _as_int_array(m, f"mask of row {start + i}") for i, m in enumerate(masks[start:stop])
         ]
-        cols = np.concatenate(chunk_masks) if chunk_masks else np.zeros(0, np.int64)
+        cols = np.concatenate(chunk_masks)
         _check_range(cols, n_items, "mask")
         mask_rows = np.repeat(np.arange(stop - start), [len(m) for m in chunk_masks])
         scores[torch.from_numpy(mask_rows), torch.from_numpy(cols)] = float("-inf")
-        scores[rows, tgt] = tgt_score
-        ranks[start:stop] = 1 + (scores > tgt_score[:, None]).sum(dim=1).numpy()
+        scores[rows, tgt] = tgt_score  # the target is never masked (repeat consumption)
+        # numpy counts a bool matrix in place; torch's sum first casts it to int64 (8x).
+        ranks[start:stop] = 1 + np.count_nonzero((scores > tgt_score[:, None]).numpy(), axis=1)
         target_scores[start:stop] = tgt_score.double().numpy()
         values, idx = torch.topk(scores, min(k, n_items), dim=1)
         idx[values == float("-inf")] = -1
@@ -149,4 +158,7 @@ def rank_by_embeddings(
     def score_chunk(start: int, stop: int) -> torch.Tensor:
         return torch.mm(users[start:stop], items_t)
 
-    return rank_by_scores(score_chunk, users.shape[0], targets, masks, k=k, chunk_size=chunk_size)
+    n_rows = users.shape[0]
+    return rank_by_scores(
+        score_chunk, n_rows, targets, masks, k=k, chunk_size=chunk_size, copy_scores=False
+    )

@@ -1,0 +1,195 @@
+"""The ``evaluate`` stage: rank the whole catalogue per example, score, compare methods.
+
+Writes ``metrics.json`` (method -> metric -> value, bootstrap CIs, paired comparisons)
+and ``ranks.parquet`` (per example and method: the target's rank and the top-10 items).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from rich.console import Console
+
+from profilerec.data.dataset import Dataset
+from profilerec.embed.base import Embedder
+from profilerec.errors import UserError
+from profilerec.evaluate import methods as M
+from profilerec.retrieval import (
+    bootstrap_ci,
+    default_metrics,
+    paired_bootstrap,
+    per_user_table,
+    rank_by_embeddings,
+    rank_by_scores,
+)
+
+BASE_METHODS = ("popularity", "history_text", "mean_history", "sasrec")
+METRICS_FILE = "metrics.json"
+RANKS_FILE = "ranks.parquet"
+
+
+@dataclass
+class EvaluateConfig:
+    """Evaluation protocol settings; written into metrics.json."""
+
+    #: Split whose examples are ranked.
+    split: str = "test"
+    #: Methods that need no profiles; profile sets add ``<name>`` and ``history+<name>``.
+    methods: tuple[str, ...] = BASE_METHODS
+    #: Cut-offs for Recall/NDCG/HR.
+    ks: tuple[int, ...] = (10, 20, 50)
+    #: Character budget of each item's text for the embedder.
+    item_text_budget: int = 300
+    #: Users ranked per chunk (bounds memory: chunk x catalogue scores).
+    chunk_size: int = 1024
+    #: Bootstrap resamples for CIs and paired tests.
+    bootstrap: int = 1000
+    #: Method every other one is compared with (default: the first profile set, else history_text).
+    reference: str | None = None
+    #: Evaluate only the first N examples (0 = all).
+    limit: int = 0
+    seed: int = 0
+
+
+def run_evaluate(
+    ds: Dataset,
+    embedder: Embedder,
+    out_dir: str | Path,
+    config: EvaluateConfig,
+    profiles: dict[str, pl.DataFrame] | None = None,
+    *,
+    progress: bool = True,
+) -> dict[str, Any]:
+    profiles = profiles or {}
+    unknown = set(config.methods) - set(BASE_METHODS)
+    if unknown:
+        raise UserError(
+            f"unknown method(s) {sorted(unknown)}; choose from {', '.join(BASE_METHODS)}"
+        )
+    examples = ds.split(config.split).sort("example_id")
+    if config.limit:
+        examples = examples.head(config.limit)
+    if examples.height == 0:
+        raise UserError(f"the dataset has no {config.split} examples")
+    console = Console(stderr=True, quiet=not progress)
+    index = ds.item_index
+    targets = [index[i] for i in examples["item_id"]]
+    masks = ds.seen_before(examples)
+
+    with console.status("embedding the catalogue ..."):
+        item_vecs = embedder.embed(ds.item_texts(config.item_text_budget))
+    outputs: dict[str, M.MethodOutput] = {}
+    need_history = "history_text" in config.methods or profiles
+    hist = M.history_for_embedding(ds, examples) if need_history else []
+    for name in config.methods:
+        with console.status(f"method {name} ..."):
+            if name == "popularity":
+                outputs[name] = M.popularity(ds, examples)
+            elif name == "history_text":
+                outputs[name] = M.embed_texts(embedder, hist)
+            elif name == "mean_history":
+                outputs[name] = M.mean_history(ds, examples, item_vecs)
+        if name == "sasrec":
+            outputs[name] = M.sasrec(ds, examples, seed=config.seed, progress=progress)
+    for pname, frame in profiles.items():
+        texts = M.profile_texts(examples, frame, pname)
+        with console.status(f"embedding profiles {pname} ..."):
+            outputs[pname] = M.embed_texts(embedder, texts)
+            outputs[f"history+{pname}"] = M.embed_texts(
+                embedder, [f"{p}\n{h}" for p, h in zip(texts, hist, strict=True)]
+            )
+
+    k = max(config.ks)
+    metric_objs = default_metrics(config.ks)
+    per_user: dict[str, dict[str, np.ndarray]] = {}
+    rank_rows = []
+    for name, out in outputs.items():
+        if out.vectors is not None:
+            res = rank_by_embeddings(
+                out.vectors, item_vecs, targets, masks, k=k, chunk_size=config.chunk_size
+            )
+        else:
+            assert out.scores is not None
+            res = rank_by_scores(
+                out.scores, examples.height, targets, masks, k=k, chunk_size=config.chunk_size
+            )
+        per_user[name] = per_user_table(res.target_ranks, metric_objs)
+        ids = ds.item_ids
+        rank_rows.append(
+            pl.DataFrame(
+                {
+                    "method": name,
+                    "example_id": examples["example_id"],
+                    "user_id": examples["user_id"],
+                    "target_rank": res.target_ranks,
+                    "top10": [[ids[i] for i in row[:10] if i >= 0] for row in res.topk],
+                }
+            )
+        )
+    result = summarise(per_user, config)
+    result.update(
+        split=config.split,
+        n_examples=examples.height,
+        n_items=len(ds.item_ids),
+        embedder=embedder.model_id,
+        config=dataclasses.asdict(config),
+    )
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_text(out_dir / METRICS_FILE, json.dumps(result, indent=2))
+    ranks = pl.concat(rank_rows)
+    ranks.write_parquet(out_dir / (RANKS_FILE + ".tmp"))
+    os.replace(out_dir / (RANKS_FILE + ".tmp"), out_dir / RANKS_FILE)
+    return result
+
+
+def summarise(per_user: dict[str, dict[str, np.ndarray]], config: EvaluateConfig) -> dict[str, Any]:
+    """Means, bootstrap CIs, and paired bootstrap tests of every method against the reference."""
+    metrics: dict[str, dict[str, float]] = {}
+    ci: dict[str, dict[str, list[float]]] = {}
+    for name, table in per_user.items():
+        metrics[name], ci[name] = {}, {}
+        for metric, values in table.items():
+            interval = bootstrap_ci(values, n_resamples=config.bootstrap, seed=config.seed)
+            metrics[name][metric] = float(values.mean())
+            ci[name][metric] = [interval.low, interval.high]
+    ref = config.reference or next(
+        (m for m in per_user if m not in BASE_METHODS and not m.startswith("history+")),
+        "history_text",
+    )
+    comparisons = []
+    if ref in per_user:
+        for name in per_user:
+            if name == ref:
+                continue
+            for metric in (f"ndcg@{min(config.ks)}", f"recall@{min(config.ks)}"):
+                test = paired_bootstrap(
+                    per_user[name][metric],
+                    per_user[ref][metric],
+                    n_resamples=config.bootstrap,
+                    seed=config.seed,
+                )
+                comparisons.append(
+                    {
+                        "method": name,
+                        "reference": ref,
+                        "metric": metric,
+                        "mean_diff": test.mean_diff,
+                        "ci": [test.low, test.high],
+                        "p_value": test.p_value,
+                    }
+                )
+    return {"metrics": metrics, "ci": ci, "reference": ref, "comparisons": comparisons}
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,49 @@
+"""Build each example's prompt from its history only.
+
+This is the one place where interaction data becomes LLM input, so the leakage
+rule lives here: only ``history`` items (strictly before the target) are read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from profilerec.data.dataset import Dataset
+from profilerec.data.text import render_history
+from profilerec.llm.base import Messages
+from profilerec.llm.prompts import PromptTemplate
+
+
+@dataclass(frozen=True)
+class HistoryFormat:
+    """How histories are shown in prompts."""
+
+    #: Most recent history items shown.
+    max_items: int = 20
+    #: Characters of each item title.
+    item_chars: int = 100
+    #: Characters of each review snippet (0 = no reviews).
+    snippet_chars: int = 100
+
+
+def history_texts(ds: Dataset, examples: pl.DataFrame, fmt: HistoryFormat) -> list[str]:
+    """The rendered history of every example, in row order."""
+    entries = ds.history_entries(examples)
+    return [
+        render_history(
+            e,
+            max_items=fmt.max_items,
+            item_chars=fmt.item_chars,
+            snippet_chars=fmt.snippet_chars,
+            with_reviews=fmt.snippet_chars > 0,
+        )
+        for e in entries
+    ]
+
+
+def build_prompts(
+    ds: Dataset, examples: pl.DataFrame, template: PromptTemplate, fmt: HistoryFormat
+) -> list[Messages]:
+    return [template.render(history=h) for h in history_texts(ds, examples, fmt)]

@@ -1,0 +1,151 @@
+"""The ``profile`` stage: one LLM-written profile per example, batched, cached and resumable.
+
+Resumability: examples are cut into fixed batches in ``example_id`` order and each
+finished batch is written as its own part file keyed by a hash of (prompt, model,
+generation settings). A re-run skips batches whose keys are all present, and the
+generator derives each batch's sampling seed from the batch itself, so a killed and
+resumed run writes exactly what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from profilerec.data.dataset import Dataset
+from profilerec.errors import UserError
+from profilerec.llm.base import GenerationConfig, Generator, Messages
+from profilerec.llm.prompts import load_template
+from profilerec.profile.prompts import HistoryFormat, build_prompts
+
+PROFILES_FILE = "profiles.parquet"
+PARTS_DIR = ".parts"
+
+
+@dataclass
+class ProfileConfig:
+    """What to profile and how; written next to the profiles as ``profile_config.json``."""
+
+    #: Method name recorded with each profile (``zero_shot``, ``blue``, ...).
+    method: str = "zero_shot"
+    #: Packaged template name or a template file path.
+    template: str = "profile"
+    #: Splits whose examples get a profile.
+    splits: tuple[str, ...] = ("test",)
+    #: Examples per generation call (and per resumable part file).
+    batch_size: int = 16
+    #: Profile at most this many examples per split (0 = all), the first by example_id.
+    limit: int = 0
+    history: HistoryFormat = field(default_factory=HistoryFormat)
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+
+
+def cache_key(prompt: Messages, model_id: str, gen: GenerationConfig) -> str:
+    payload = json.dumps([prompt, model_id, dataclasses.asdict(gen)], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def select_examples(ds: Dataset, config: ProfileConfig) -> pl.DataFrame:
+    unknown = set(config.splits) - {"train", "valid", "test"}
+    if unknown:
+        raise UserError(f"unknown split(s) {sorted(unknown)}; choose from train, valid, test")
+    parts = []
+    for split in config.splits:
+        ex = ds.split(split).sort("example_id")
+        parts.append(ex.head(config.limit) if config.limit else ex)
+    return pl.concat(parts).sort("example_id")
+
+
+def run_profile(
+    ds: Dataset,
+    generator: Generator,
+    out_dir: str | Path,
+    config: ProfileConfig,
+    *,
+    progress: bool = True,
+    stop_after_batches: int | None = None,
+) -> Path:
+    """Write ``out_dir/profiles.parquet``; ``stop_after_batches`` simulates a kill (tests)."""
+    out_dir = Path(out_dir)
+    parts_dir = out_dir / PARTS_DIR
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    if config.batch_size < 1:
+        raise UserError("--batch-size must be at least 1")
+    template = load_template(config.template)
+    examples = select_examples(ds, config)
+    if examples.height == 0:
+        raise UserError(f"no examples in split(s) {', '.join(config.splits)}")
+    prompts = build_prompts(ds, examples, template, config.history)
+    keys = [cache_key(p, generator.model_id, config.generation) for p in prompts]
+    done = _load_parts(parts_dir)
+    (out_dir / "profile_config.json").write_text(
+        json.dumps({**dataclasses.asdict(config), "model_id": generator.model_id}, indent=2)
+    )
+
+    batches = [
+        range(i, min(i + config.batch_size, len(prompts)))
+        for i in range(0, len(prompts), config.batch_size)
+    ]
+    todo = [(b, rows) for b, rows in enumerate(batches) if not all(keys[r] in done for r in rows)]
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task(f"profiling ({config.method})", total=len(prompts))
+        bar.advance(task, len(prompts) - sum(len(rows) for _, rows in todo))
+        for n, (b, rows) in enumerate(todo):
+            if stop_after_batches is not None and n >= stop_after_batches:
+                raise KeyboardInterrupt
+            texts = generator.generate([prompts[r] for r in rows], config.generation)
+            if len(texts) != len(rows):
+                raise RuntimeError(f"generator returned {len(texts)} texts for {len(rows)} prompts")
+            part = pl.DataFrame(
+                {"cache_key": [keys[r] for r in rows], "profile": [t.strip() for t in texts]}
+            )
+            tmp = parts_dir / f"part-{b:06d}.tmp"
+            part.write_parquet(tmp)
+            os.replace(tmp, parts_dir / f"part-{b:06d}.parquet")
+            done.update(zip(part["cache_key"], part["profile"], strict=True))
+            bar.advance(task, len(rows))
+
+    profiles = examples.select("example_id", "user_id", "split").with_columns(
+        pl.lit(config.method).alias("method"),
+        pl.Series("profile", [done[k] for k in keys], dtype=pl.String),
+        pl.Series("prompt", [json.dumps(p, ensure_ascii=False) for p in prompts], dtype=pl.String),
+        pl.Series("cache_key", keys, dtype=pl.String),
+        pl.lit(generator.model_id).alias("model_id"),
+        pl.lit(json.dumps(dataclasses.asdict(config.generation))).alias("generation"),
+        pl.lit(template.name).alias("template"),
+    )
+    path = out_dir / PROFILES_FILE
+    profiles.write_parquet(path.with_suffix(".tmp"))
+    os.replace(path.with_suffix(".tmp"), path)
+    return path
+
+
+def _load_parts(parts_dir: Path) -> dict[str, str]:
+    done: dict[str, str] = {}
+    for part in sorted(parts_dir.glob("part-*.parquet")):
+        frame = pl.read_parquet(part)
+        done.update(zip(frame["cache_key"], frame["profile"], strict=True))
+    return done
+
+
+def load_profiles(path: str | Path) -> pl.DataFrame:
+    """Read ``profiles.parquet`` from a file or a profile output folder."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / PROFILES_FILE
+    if not path.is_file():
+        raise UserError(f"{path}: no profiles here; run `profilerec profile` first")
+    return pl.read_parquet(path)

@@ -1,0 +1,31 @@
+"""Shared fixtures: the prepared demo dataset (built once per session) and paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} not present")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded All_Beauty demo, prepared with the defaults."""
+    from profilerec.data.prepare import PrepareConfig, demo_source, prepare
+
+    out = tmp_path_factory.mktemp("demo") / "dataset"
+    prepare(demo_source(), out, PrepareConfig())
+    return out
