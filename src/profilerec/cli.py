@@ -115,6 +115,230 @@ def prepare(
     print_manifest(manifest, out_dir)
 
 
+@app.command()
+def profile(
+    dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for profiles.parquet.")],
+    method: Annotated[str, typer.Option(help="Name recorded with the profiles.")] = "zero_shot",
+    generator: Annotated[
+        str,
+        typer.Option(
+            help="transformers (bundled SmolLM2), transformers:ID_OR_PATH, openai:MODEL@URL, llamacpp:GGUF."
+        ),
+    ] = "transformers",
+    adapter: Annotated[
+        Path | None, typer.Option(help="LoRA adapter (a `profilerec train` run folder).")
+    ] = None,
+    split: Annotated[
+        list[str] | None, typer.Option(help="Split(s) to profile (repeatable).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Profile only the first N examples per split.")] = 0,
+    template: Annotated[str, typer.Option(help="Prompt template name or file.")] = "profile",
+    batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 16,
+    max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 96,
+    temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 samples.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+) -> None:
+    """Write one LLM profile per example (batched, cached, resumable)."""
+    from profilerec.data.dataset import Dataset
+    from profilerec.llm.base import GenerationConfig
+    from profilerec.profile.stage import ProfileConfig, run_profile
+
+    ds = Dataset.load(dataset)
+    config = ProfileConfig(
+        method=method,
+        template=template,
+        splits=tuple(split or ["test"]),
+        batch_size=batch_size,
+        limit=limit,
+        generation=GenerationConfig(
+            max_new_tokens=max_new_tokens, temperature=temperature, seed=seed
+        ),
+    )
+    gen = _generator(generator, adapter, batch_size)
+    path = run_profile(ds, gen, out_dir, config)
+    out.print(f"profiles written to {path}")
+
+
+@app.command()
+def evaluate(
+    dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for metrics.json and ranks.parquet.")
+    ],
+    profiles: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Profile set NAME=DIR or DIR (repeatable); each adds NAME and history+NAME."
+        ),
+    ] = None,
+    embedder: Annotated[
+        str,
+        typer.Option(
+            help="sentence-transformers (bundled MiniLM), sentence-transformers:ID_OR_PATH, openai:MODEL@URL."
+        ),
+    ] = "sentence-transformers",
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Baselines: popularity, history_text, mean_history, sasrec (repeatable; default all)."
+        ),
+    ] = None,
+    split: Annotated[str, typer.Option(help="Split to evaluate.")] = "test",
+    limit: Annotated[int, typer.Option(help="Evaluate only the first N examples.")] = 0,
+    reference: Annotated[
+        str | None, typer.Option(help="Method the others are compared with.")
+    ] = None,
+    report: Annotated[bool, typer.Option(help="Also write report.html.")] = True,
+) -> None:
+    """Rank the whole catalogue per example and score every method (with bootstrap CIs)."""
+    from profilerec.data.dataset import Dataset
+    from profilerec.evaluate.stage import BASE_METHODS, EvaluateConfig, run_evaluate
+
+    ds = Dataset.load(dataset)
+    sets = _profile_sets(profiles or [])
+    config = EvaluateConfig(
+        split=split, methods=tuple(method or BASE_METHODS), limit=limit, reference=reference
+    )
+    result = run_evaluate(ds, _embedder(embedder), out_dir, config, sets)
+    print_metrics(result)
+    if report:
+        _report(out_dir, ds, sets)
+
+
+@app.command()
+def quickstart(
+    out_dir: Annotated[Path, typer.Option("--out", help="Run folder.")] = Path("runs/demo"),
+    generator: Annotated[
+        str, typer.Option(help="Profiler LLM spec (see `profile --help`).")
+    ] = "transformers",
+    embedder: Annotated[
+        str, typer.Option(help="Embedder spec (see `evaluate --help`).")
+    ] = "sentence-transformers",
+    limit: Annotated[
+        int, typer.Option(help="Profile and evaluate only the first N test users (0 = all).")
+    ] = 0,
+    max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 80,
+    batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 16,
+) -> None:
+    """The main job on the embedded demo: prepare, profile, evaluate every method, write report.html."""
+    import json
+    import time
+
+    from profilerec.data.dataset import Dataset
+    from profilerec.data.prepare import PrepareConfig, demo_source
+    from profilerec.data.prepare import prepare as run_prepare
+    from profilerec.evaluate.stage import EvaluateConfig, run_evaluate
+    from profilerec.llm.base import GenerationConfig
+    from profilerec.profile.stage import ProfileConfig, run_profile
+
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prep = PrepareConfig()
+    prof = ProfileConfig(
+        limit=limit,
+        batch_size=batch_size,
+        generation=GenerationConfig(max_new_tokens=max_new_tokens),
+    )
+    ev = EvaluateConfig(limit=limit)
+    import dataclasses
+
+    (out_dir / "config.json").write_text(
+        json.dumps(
+            {
+                "prepare": dataclasses.asdict(prep),
+                "profile": dataclasses.asdict(prof),
+                "evaluate": dataclasses.asdict(ev),
+                "generator": generator,
+                "embedder": embedder,
+            },
+            indent=2,
+        )
+    )
+    console.rule("1/4 prepare the embedded All_Beauty demo")
+    manifest = run_prepare(demo_source(), out_dir / "dataset", prep)
+    print_manifest(manifest, out_dir / "dataset")
+    ds = Dataset.load(out_dir / "dataset")
+    console.rule("2/4 write zero-shot profiles")
+    path = run_profile(
+        ds, _generator(generator, None, batch_size), out_dir / "profiles" / "zero_shot", prof
+    )
+    from profilerec.profile.stage import load_profiles
+
+    sets = {"zero_shot": load_profiles(path)}
+    console.rule("3/4 evaluate every method on the test split")
+    result = run_evaluate(ds, _embedder(embedder), out_dir, ev, sets)
+    console.rule("4/4 report")
+    report_path = _report(out_dir, ds, sets)
+    print_metrics(result)
+    out.print(f"report: {report_path}   ({time.perf_counter() - started:.0f} s in all)")
+
+
+def _generator(spec: str, adapter: Path | None, batch_size: int):  # type: ignore[no-untyped-def]
+    from profilerec.llm import load_generator
+
+    kwargs: dict[str, object] = {}
+    if spec.split(":", 1)[0] in ("transformers", "smollm2"):
+        kwargs["batch_size"] = batch_size
+        if adapter is not None:
+            kwargs["adapter"] = adapter
+    elif adapter is not None:
+        raise UserError("--adapter works only with the transformers generator")
+    with console.status(f"loading generator {spec} ..."):
+        return load_generator(spec, **kwargs)
+
+
+def _embedder(spec: str):  # type: ignore[no-untyped-def]
+    from profilerec.embed import load_embedder
+    from profilerec.paths import embedding_cache_dir
+
+    with console.status(f"loading embedder {spec} ..."):
+        return load_embedder(spec, cache_dir=embedding_cache_dir())
+
+
+def _profile_sets(specs: list[str]) -> dict:  # type: ignore[type-arg]
+    from profilerec.profile.stage import load_profiles
+
+    sets = {}
+    for spec in specs:
+        name, _, path = spec.rpartition("=")
+        frame = load_profiles(path)
+        sets[name or str(frame["method"][0])] = frame
+    return sets
+
+
+def _report(run_dir: Path, ds, sets: dict) -> Path:  # type: ignore[no-untyped-def,type-arg]
+    import json
+
+    import polars as pl
+
+    from profilerec.evaluate.stage import METRICS_FILE, RANKS_FILE
+    from profilerec.report import write_report
+
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
+    ranks = pl.read_parquet(run_dir / RANKS_FILE)
+    return write_report(
+        run_dir / "report.html", metrics=metrics, ranks=ranks, dataset=ds, profiles=sets
+    )
+
+
+def print_metrics(result: dict) -> None:  # type: ignore[type-arg]
+    cols = ["recall@10", "ndcg@10", "recall@50", "ndcg@50", "mrr"]
+    table = Table(
+        title=f"{result['split']} split: {result['n_examples']} examples, {result['n_items']} items, 95% bootstrap CIs"
+    )
+    table.add_column("method")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for method, values in result["metrics"].items():
+        cells = []
+        for c in cols:
+            low, high = result["ci"][method][c]
+            cells.append(f"{values[c]:.4f} [{low:.3f}, {high:.3f}]")
+        table.add_row(method, *cells)
+    out.print(table)
+
+
 def print_manifest(manifest: dict, where: Path) -> None:  # type: ignore[type-arg]
     counts = manifest["counts"]
     table = Table(title=f"dataset written to {where}", show_header=False)

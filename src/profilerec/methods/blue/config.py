@@ -1,0 +1,102 @@
+"""BLUE training configuration (TRL style: one dataclass, every field with help text)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from profilerec.errors import UserError
+
+RewardKind = Literal["blue", "rlpf", "judge"]
+
+
+def _f(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class BlueConfig:
+    """Train the profiler LLM with GRPO on an embedding-space reward (BLUE) or a baseline reward."""
+
+    reward: RewardKind = _f("blue", "blue (embedding + next-item text + shaping), rlpf, or judge.")
+    model: str | None = _f(
+        None, "Profiler LLM: HF id or local folder; None = bundled SmolLM2-135M."
+    )
+    embedder: str = _f(
+        "sentence-transformers", "Embedder spec for the embedding reward and validation."
+    )
+    template: str = _f("profile", "Prompt template name or file.")
+    # --- data ---
+    train_examples: int = _f(256, "Training examples sampled from the train split (0 = all).")
+    one_per_user: bool = _f(True, "Use at most one (the latest) training example per user.")
+    n_positives: int = _f(
+        1, "Positives per example: the target plus the user's next training items."
+    )
+    item_text_budget: int = _f(300, "Characters of item text embedded.")
+    # --- rewards ---
+    n_negatives: int = _f(
+        128, "Negatives sampled per example for the embedding reward (paper: 128)."
+    )
+    reward_temperature: float = _f(0.05, "Softmax temperature over cosine similarities.")
+    reward_variant: str = _f("logprob", "Embedding reward form: logprob, rank or margin.")
+    weight_embedding: float = _f(1.0, "Weight of the embedding reward.")
+    weight_next_item: float = _f(0.2, "Weight of the text-space next-item reward (0 disables).")
+    weight_shaping: float = _f(1.0, "Weight of the shaping penalties.")
+    weight_baseline: float = _f(1.0, "Weight of the rlpf / judge reward when that is the reward.")
+    max_words: int = _f(80, "Profiles longer than this many words are penalised.")
+    # --- GRPO (paper defaults, CPU-sized lengths) ---
+    num_generations: int = _f(8, "Rollouts per prompt (paper: 8).")
+    prompts_per_step: int = _f(2, "Prompts per optimisation step.")
+    temperature: float = _f(1.0, "Sampling temperature of rollouts (paper: 1.0).")
+    beta: float = _f(0.01, "KL coefficient against the base model (paper: 0.01).")
+    learning_rate: float = _f(5e-5, "Learning rate of the LoRA parameters.")
+    max_steps: int = _f(40, "Optimisation steps.")
+    max_completion_length: int = _f(64, "Maximum new tokens per rollout.")
+    scale_rewards: str = _f("group", "GRPO reward scaling: group, batch or none.")
+    lora_r: int = _f(16, "LoRA rank.")
+    lora_alpha: int = _f(32, "LoRA alpha.")
+    lora_dropout: float = _f(0.05, "LoRA dropout.")
+    lora_targets: tuple[str, ...] = _f(
+        ("q_proj", "k_proj", "v_proj", "o_proj"), "Modules given LoRA."
+    )
+    # --- validation / checkpoints ---
+    eval_every: int = _f(10, "Validation NDCG@10 every N steps (0 = only at the start and end).")
+    eval_examples: int = _f(64, "Validation examples profiled (greedy) for NDCG@10.")
+    save_every: int = _f(10, "Checkpoint every N steps (resumable).")
+    threads: int | None = _f(None, "torch threads (None = torch default).")
+    seed: int = _f(0, "Seed for sampling examples, negatives and rollouts.")
+
+    def __post_init__(self) -> None:
+        if self.reward not in ("blue", "rlpf", "judge"):
+            raise UserError(f"unknown reward {self.reward!r}; choose blue, rlpf or judge")
+        if self.num_generations < 2:
+            raise UserError("GRPO needs num_generations >= 2")
+        if self.max_steps < 1 or self.prompts_per_step < 1:
+            raise UserError("max_steps and prompts_per_step must be >= 1")
+        self.lora_targets = tuple(self.lora_targets)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> BlueConfig:
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"config file {path} not found")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise UserError(f"{path}: not valid YAML ({exc})") from None
+        if not isinstance(data, dict):
+            raise UserError(f"{path}: expected a mapping of option: value")
+        data = data.get("blue", data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise UserError(f"{path}: unknown option(s) {', '.join(sorted(unknown))}")
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,221 @@
+"""``profilerec train --method blue``: GRPO on the profiler with TRL, LoRA with PEFT.
+
+TRL's GRPOTrainer does the RL; this module only assembles what it needs (rows,
+rewards, configs) and the validation/best-adapter bookkeeping TRL does not do.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from profilerec.data.dataset import Dataset
+from profilerec.embed.base import Embedder
+from profilerec.errors import UserError
+from profilerec.llm.prompts import load_template
+from profilerec.methods.blue.config import BlueConfig
+from profilerec.methods.blue.data import build_rows, select_train_examples
+from profilerec.methods.blue.validation import BlueCallback, Validator
+from profilerec.methods.rewards import (
+    EmbeddingReward,
+    JudgeReward,
+    LMScorer,
+    NextItemReward,
+    RLPFReward,
+    ShapingReward,
+)
+from profilerec.profile.prompts import HistoryFormat, build_prompts
+
+ADAPTER_DIR = "adapter"
+BEST_DIR = "best_adapter"
+
+
+def load_policy(model: str | None) -> tuple[Any, Any, str]:
+    """Model, tokenizer and a stable id; ``None`` is the bundled SmolLM2 (de-quantized cache)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if model is None:
+        from profilerec.llm.bundled import bundled_smollm2_dir
+
+        source = str(bundled_smollm2_dir())
+    else:
+        source = model
+    try:
+        tok = AutoTokenizer.from_pretrained(source, local_files_only=True)
+        net = AutoModelForCausalLM.from_pretrained(
+            source, dtype=torch.float32, local_files_only=True
+        )
+    except OSError as err:
+        raise UserError(f"cannot load profiler model {source!r} offline: {err}") from None
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"
+    return net, tok, source
+
+
+def build_rewards(
+    config: BlueConfig,
+    ds: Dataset,
+    embedder: Embedder,
+    item_vecs: np.ndarray,
+    item_texts: list[str],
+    tokenizer: Any,
+) -> tuple[list[Any], list[float]]:
+    shaping = ShapingReward(
+        max_completion_length=config.max_completion_length,
+        eos_token_id=tokenizer.eos_token_id,
+        max_words=config.max_words,
+    )
+    if config.reward == "blue":
+        funcs: list[Any] = [
+            EmbeddingReward(
+                embedder,
+                item_vecs,
+                n_negatives=config.n_negatives,
+                temperature=config.reward_temperature,
+                variant=config.reward_variant,  # type: ignore[arg-type]
+                seed=config.seed,
+            )
+        ]
+        weights = [config.weight_embedding]
+        if config.weight_next_item:
+            funcs.append(NextItemReward())
+            weights.append(config.weight_next_item)
+    elif config.reward == "rlpf":
+        titles = [str(t) or i for t, i in zip(ds.items["title"], ds.item_ids, strict=True)]
+        funcs, weights = [RLPFReward(titles, seed=config.seed)], [config.weight_baseline]
+    else:
+        funcs, weights = [JudgeReward()], [config.weight_baseline]
+    return [*funcs, shaping], [*weights, config.weight_shaping]
+
+
+def train_blue(
+    ds: Dataset,
+    embedder: Embedder,
+    run_dir: str | Path,
+    config: BlueConfig,
+    *,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train, validate every ``eval_every`` steps, save ``adapter`` and ``best_adapter``; resumable."""
+    from datasets import Dataset as HFDataset
+    from peft import LoraConfig
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import GRPOConfig, GRPOTrainer
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    saved = run_dir / "blue_config.json"
+    if saved.exists() and json.loads(saved.read_text()) != json.loads(json.dumps(config.to_dict())):
+        ckpts = run_dir / "checkpoints"
+        if ckpts.exists() and any(ckpts.iterdir()):
+            raise UserError(
+                f"{run_dir} holds a run with a different config; use a new --out or delete it to start over"
+            )
+    saved.write_text(json.dumps(config.to_dict(), indent=2))
+    if config.threads:
+        torch.set_num_threads(config.threads)
+
+    template = load_template(config.template)
+    item_texts = ds.item_texts(config.item_text_budget)
+    item_vecs = embedder.embed(item_texts)
+    train = select_train_examples(
+        ds, config.train_examples, one_per_user=config.one_per_user, seed=config.seed
+    )
+    rows = build_rows(ds, train, template, n_positives=config.n_positives, item_texts=item_texts)
+    valid = ds.split("valid").sort("example_id")
+    if valid.is_empty():
+        raise UserError(
+            "validation examples are needed to pick the best adapter; the dataset has none"
+        )
+    valid = valid.head(config.eval_examples)
+
+    model, tokenizer, model_source = load_policy(config.model)
+    funcs, weights = build_rewards(config, ds, embedder, item_vecs, item_texts, tokenizer)
+    args = GRPOConfig(
+        output_dir=str(run_dir / "checkpoints"),
+        use_cpu=not torch.cuda.is_available(),
+        bf16=False,
+        gradient_checkpointing=False,
+        use_vllm=False,
+        num_generations=config.num_generations,
+        per_device_train_batch_size=config.num_generations * config.prompts_per_step,
+        gradient_accumulation_steps=1,
+        max_completion_length=config.max_completion_length,
+        temperature=config.temperature,
+        beta=config.beta,
+        learning_rate=config.learning_rate,
+        max_steps=config.max_steps,
+        scale_rewards=config.scale_rewards,
+        reward_weights=weights,
+        logging_steps=1,
+        save_steps=config.save_every,
+        save_total_limit=2,
+        report_to=[],
+        seed=config.seed,
+        disable_tqdm=not progress,
+        dataloader_num_workers=0,
+    )
+    peft_config = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.lora_targets),
+        task_type="CAUSAL_LM",
+    )
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=funcs,
+        args=args,
+        train_dataset=HFDataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+    )
+    scorer = LMScorer(trainer.model, tokenizer, batch_size=16, disable_adapter=True)
+    for f in funcs:
+        if hasattr(f, "bind"):
+            f.bind(scorer)
+    valid_prompts = build_prompts(ds, valid, template, HistoryFormat())
+    validator = Validator(
+        ds, valid, valid_prompts, embedder, item_vecs, config.max_completion_length
+    )
+    callback = BlueCallback(run_dir, validator, tokenizer, config.eval_every)
+    trainer.add_callback(callback)
+
+    started = time.perf_counter()
+    last = (
+        get_last_checkpoint(str(run_dir / "checkpoints"))
+        if (run_dir / "checkpoints").exists()
+        else None
+    )
+    trainer.train(resume_from_checkpoint=last)
+    trainer.model.save_pretrained(str(run_dir / ADAPTER_DIR))
+    tokenizer.save_pretrained(str(run_dir / ADAPTER_DIR))
+    if (run_dir / BEST_DIR).exists():
+        tokenizer.save_pretrained(str(run_dir / BEST_DIR))
+    summary = {
+        "base_model": model_source,
+        "steps": trainer.state.global_step,
+        "seconds": round(time.perf_counter() - started, 1),
+        "train_examples": len(rows),
+        "best": json.loads((run_dir / "best.json").read_text())
+        if (run_dir / "best.json").exists()
+        else None,
+        "resumed_from": last,
+    }
+    (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def adapter_dir(run: str | Path) -> Path:
+    """The adapter a run folder offers: ``best_adapter`` if validation kept one, else ``adapter``."""
+    run = Path(run)
+    for cand in (run / BEST_DIR, run / ADAPTER_DIR, run):
+        if (cand / "adapter_config.json").is_file():
+            return cand
+    raise UserError(f"{run}: no trained adapter here (expected {BEST_DIR}/ or {ADAPTER_DIR}/)")

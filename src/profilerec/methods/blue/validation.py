@@ -1,0 +1,112 @@
+"""Validation during training: greedy profiles of validation users -> NDCG@10; keep the best adapter."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from transformers import TrainerCallback
+
+from profilerec.data.dataset import Dataset
+from profilerec.embed.base import Embedder
+from profilerec.llm.base import GenerationConfig, Messages
+from profilerec.llm.hf import TransformersGenerator
+from profilerec.retrieval import NDCG, Recall, rank_by_embeddings
+
+
+class Validator:
+    """Profiles a fixed set of validation examples with the current policy and ranks the catalogue."""
+
+    def __init__(
+        self,
+        ds: Dataset,
+        examples: pl.DataFrame,
+        prompts: list[Messages],
+        embedder: Embedder,
+        item_vectors: np.ndarray,
+        max_new_tokens: int,
+    ) -> None:
+        self.prompts = prompts
+        self.embedder = embedder
+        self.items = item_vectors
+        self.targets = [ds.item_index[i] for i in examples["item_id"]]
+        self.masks = ds.seen_before(examples)
+        self.gen_config = GenerationConfig(max_new_tokens=max_new_tokens)
+
+    def __call__(self, model: Any, tokenizer: Any) -> dict[str, float]:
+        was_training = model.training
+        model.eval()
+        try:
+            gen = TransformersGenerator.wrap(model, tokenizer, "policy", batch_size=16)
+            texts = gen.generate(self.prompts, self.gen_config)
+        finally:
+            model.train(was_training)
+        vecs = self.embedder.embed(texts)
+        res = rank_by_embeddings(vecs, self.items, self.targets, self.masks, k=10)
+        return {
+            "valid_ndcg@10": float(NDCG(10).per_user(res.target_ranks).mean()),
+            "valid_recall@10": float(Recall(10).per_user(res.target_ranks).mean()),
+            "valid_profile_words": float(np.mean([len(t.split()) for t in texts])),
+        }
+
+
+class BlueCallback(TrainerCallback):  # type: ignore[misc]
+    """Writes every log line to ``train_log.jsonl``, validates every N steps, saves the best adapter."""
+
+    def __init__(self, run_dir: Path, validator: Validator, tokenizer: Any, every: int) -> None:
+        self.run_dir = run_dir
+        self.validator = validator
+        self.tokenizer = tokenizer
+        self.every = every
+        self.log_path = run_dir / "train_log.jsonl"
+        self.best_path = run_dir / "best.json"
+        self.best = (
+            json.loads(self.best_path.read_text())["valid_ndcg@10"]
+            if self.best_path.exists()
+            else -1.0
+        )
+        self.started = time.perf_counter()
+
+    def _append(self, record: dict[str, Any]) -> None:
+        with self.log_path.open("a") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+    def validate(self, step: int, model: Any) -> dict[str, float]:
+        scores = self.validator(model, self.tokenizer)
+        self._append(
+            {"step": step, "seconds": round(time.perf_counter() - self.started, 1), **scores}
+        )
+        if scores["valid_ndcg@10"] > self.best:
+            self.best = scores["valid_ndcg@10"]
+            model.save_pretrained(str(self.run_dir / "best_adapter"))
+            self.best_path.write_text(json.dumps({"step": step, **scores}))
+        return scores
+
+    def on_train_begin(
+        self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any
+    ) -> None:
+        if state.global_step == 0 and not self.best_path.exists():
+            self.validate(0, model)
+
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any
+    ) -> None:
+        if logs and ("loss" in logs or any(k.startswith("rewards/") for k in logs)):
+            self._append(
+                {
+                    "step": state.global_step,
+                    "seconds": round(time.perf_counter() - self.started, 1),
+                    **logs,
+                }
+            )
+
+    def on_step_end(
+        self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any
+    ) -> None:
+        step = state.global_step
+        if (self.every and step % self.every == 0) or step == state.max_steps:
+            self.validate(step, model)
