@@ -29,3 +29,19 @@ def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "dataset"
     prepare(demo_source(), out, PrepareConfig())
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random chat LM saved as a transformers folder (built offline)."""
+    from profilerec.llm.tiny import save_tiny_causal_lm
+
+    return save_tiny_causal_lm(tmp_path_factory.mktemp("tiny_lm") / "lm")
+
+
+@pytest.fixture(scope="session")
+def tiny_st_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random sentence-transformers folder (built offline)."""
+    from profilerec.embed.tiny import save_tiny_sentence_transformer
+
+    return save_tiny_sentence_transformer(tmp_path_factory.mktemp("tiny_st") / "st")

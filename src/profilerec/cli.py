@@ -207,6 +207,55 @@ def evaluate(
 
 
 @app.command()
+def train(
+    dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Run folder (adapter, logs, checkpoints).")
+    ],
+    method: Annotated[
+        str, typer.Option(help="blue (embedding reward), rlpf or judge (baseline rewards).")
+    ] = "blue",
+    config: Annotated[Path | None, typer.Option(help="YAML file of BlueConfig options.")] = None,
+    max_steps: Annotated[
+        int | None, typer.Option(help="Optimisation steps (overrides config).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Profiler LLM id/path (default: bundled SmolLM2).")
+    ] = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="Embedder spec for rewards and validation.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
+) -> None:
+    """Train the profiler with GRPO (BLUE or a baseline reward); resumes from the last checkpoint."""
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.blue.config import BlueConfig
+    from profilerec.methods.blue.trainer import train_blue
+
+    if method not in ("blue", "rlpf", "judge"):
+        raise UserError(f"unknown training method {method!r}; choose blue, rlpf or judge")
+    overrides = {
+        "reward": method,
+        "max_steps": max_steps,
+        "model": model,
+        "embedder": embedder,
+        "seed": seed,
+    }
+    if config is not None:
+        cfg = BlueConfig.from_yaml(config, **overrides)
+    else:
+        cfg = BlueConfig(**{k: v for k, v in overrides.items() if v is not None})
+    ds = Dataset.load(dataset)
+    summary = train_blue(ds, _embedder(cfg.embedder), out_dir, cfg)
+    best = summary["best"] or {}
+    out.print(
+        f"trained {summary['steps']} steps in {summary['seconds']:.0f} s; best validation "
+        f"NDCG@10 {best.get('valid_ndcg@10', float('nan')):.4f} at step {best.get('step')}; "
+        f"adapter in {out_dir}"
+    )
+
+
+@app.command()
 def quickstart(
     out_dir: Annotated[Path, typer.Option("--out", help="Run folder.")] = Path("runs/demo"),
     generator: Annotated[
@@ -281,7 +330,12 @@ def _generator(spec: str, adapter: Path | None, batch_size: int):  # type: ignor
     if spec.split(":", 1)[0] in ("transformers", "smollm2"):
         kwargs["batch_size"] = batch_size
         if adapter is not None:
-            kwargs["adapter"] = adapter
+            from profilerec.methods.blue.trainer import adapter_dir, base_model_of
+
+            kwargs["adapter"] = adapter_dir(adapter)
+            base = base_model_of(adapter)
+            if spec in ("transformers", "smollm2") and base is not None:
+                spec = f"transformers:{base}"
     elif adapter is not None:
         raise UserError("--adapter works only with the transformers generator")
     with console.status(f"loading generator {spec} ..."):

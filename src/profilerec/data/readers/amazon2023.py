@@ -45,7 +45,10 @@ def read(source: Path, options: ReadOptions) -> RawData:
 def _locate(source: Path) -> tuple[Path, Path | None]:
     if source.is_file():
         meta = None
-        for cand in (source.parent / f"meta_{source.name}", source.parent / f"meta_{source.stem}.jsonl"):
+        for cand in (
+            source.parent / f"meta_{source.name}",
+            source.parent / f"meta_{source.stem}.jsonl",
+        ):
             if cand.is_file() and cand != source:
                 meta = cand
                 break
@@ -61,7 +64,9 @@ def _locate(source: Path) -> tuple[Path, Path | None]:
 
 
 def _read_reviews(path: Path, report: SkipReport) -> pl.DataFrame:
-    cols: dict[str, list[Any]] = {k: [] for k in ("user_id", "item_id", "timestamp", "rating", "review_title", "review_text")}
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("user_id", "item_id", "timestamp", "rating", "review_title", "review_text")
+    }
     for line, rec in iter_json_lines(path, report):
         missing = missing_fields(rec, REVIEW_FIELDS)
         if missing:
@@ -87,7 +92,9 @@ def _benchmark_files(path: Path) -> list[Path]:
     name = path.name
     for split in (".train.", ".valid.", ".test."):
         if split in name:
-            siblings = [path.parent / name.replace(split, s) for s in (".train.", ".valid.", ".test.")]
+            siblings = [
+                path.parent / name.replace(split, s) for s in (".train.", ".valid.", ".test.")
+            ]
             return [p for p in siblings if p.is_file()]
     return [path]
 
@@ -97,7 +104,9 @@ def _read_benchmark(files: list[Path], report: SkipReport) -> pl.DataFrame:
     for path in files:
         text = read_bytes(path).decode("utf-8", errors="strict") if path else ""
         rows = csv.DictReader(io.StringIO(text))
-        if not rows.fieldnames or missing_fields(dict.fromkeys(rows.fieldnames, "x"), BENCHMARK_FIELDS):
+        if not rows.fieldnames or missing_fields(
+            dict.fromkeys(rows.fieldnames, "x"), BENCHMARK_FIELDS
+        ):
             raise DataError(path, f"expected CSV columns {', '.join(BENCHMARK_FIELDS)}", 1)
         for line, row in enumerate(rows, start=2):
             try:

@@ -46,7 +46,9 @@ def interactions_frame(columns: dict[str, Sequence[Any]]) -> pl.DataFrame:
     """Canonical interactions from column lists; absent optional columns become nulls."""
     n = len(columns["user_id"])
     data = {name: columns.get(name, [None] * n) for name in INTERACTIONS_SCHEMA.names}
-    return pl.DataFrame(data, schema=pl.Schema(pl.from_arrow(INTERACTIONS_SCHEMA.empty_table()).schema))
+    return pl.DataFrame(
+        data, schema=pl.Schema(pl.from_arrow(INTERACTIONS_SCHEMA.empty_table()).schema)
+    )
 
 
 def items_frame(rows: Iterable[dict[str, Any]]) -> pl.DataFrame:
@@ -121,7 +123,9 @@ def find_file(source: Path, patterns: Sequence[str], what: str, fmt: str) -> Pat
             return hits[0]
         if len(hits) > 1:
             names = ", ".join(p.name for p in hits)
-            raise UserError(f"{source}: several {what} files for format {fmt!r} ({names}); pass one file")
+            raise UserError(
+                f"{source}: several {what} files for format {fmt!r} ({names}); pass one file"
+            )
     raise UserError(
         f"{source}: no {what} file for format {fmt!r} (looked for {', '.join(patterns)})"
     )

@@ -219,3 +219,9 @@ def adapter_dir(run: str | Path) -> Path:
         if (cand / "adapter_config.json").is_file():
             return cand
     raise UserError(f"{run}: no trained adapter here (expected {BEST_DIR}/ or {ADAPTER_DIR}/)")
+
+
+def base_model_of(run: str | Path) -> str | None:
+    """The profiler model a run was trained from (None = the bundled SmolLM2)."""
+    saved = Path(run) / "blue_config.json"
+    return json.loads(saved.read_text()).get("model") if saved.is_file() else None
