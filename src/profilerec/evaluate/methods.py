@@ -39,6 +39,17 @@ def history_for_embedding(ds: Dataset, examples: pl.DataFrame, max_items: int = 
     ]
 
 
+def profile_plus_history(profile: str, history: str, profile_chars: int = 500) -> str:
+    """Profile (capped) first, then the newest-first history.
+
+    Embedders truncate long input (MiniLM at 256 tokens); capping the profile keeps
+    room for the history, and newest-first order means only the oldest items are cut.
+    """
+    if len(profile) > profile_chars:
+        profile = profile[:profile_chars].rsplit(" ", 1)[0] + "..."
+    return f"{profile}\n{history}"
+
+
 def profile_texts(examples: pl.DataFrame, profiles: pl.DataFrame, name: str) -> list[str]:
     """Profiles aligned to ``examples`` by example_id; every example must have one."""
     by_id = dict(zip(profiles["example_id"], profiles["profile"], strict=True))

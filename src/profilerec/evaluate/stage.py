@@ -103,7 +103,7 @@ def run_evaluate(
         with console.status(f"embedding profiles {pname} ..."):
             outputs[pname] = M.embed_texts(embedder, texts)
             outputs[f"history+{pname}"] = M.embed_texts(
-                embedder, [f"{p}\n{h}" for p, h in zip(texts, hist, strict=True)]
+                embedder, [M.profile_plus_history(p, h) for p, h in zip(texts, hist, strict=True)]
             )
 
     k = max(config.ks)

@@ -22,7 +22,7 @@ from profilerec.data.readers.base import (
     interactions_frame,
     items_frame,
 )
-from profilerec.errors import DataError
+from profilerec.errors import DataError, UserError
 
 REVIEW_FIELDS = ("user_id", "parent_asin", "timestamp")
 META_FIELDS = ("parent_asin",)
@@ -44,23 +44,25 @@ def read(source: Path, options: ReadOptions) -> RawData:
 
 def _locate(source: Path) -> tuple[Path, Path | None]:
     if source.is_file():
-        meta = None
-        for cand in (
-            source.parent / f"meta_{source.name}",
-            source.parent / f"meta_{source.stem}.jsonl",
-        ):
-            if cand.is_file() and cand != source:
-                meta = cand
-                break
-        return source, meta
-    reviews = find_file(
-        source,
-        ["[!m]*.jsonl", "[!m]*.jsonl.gz", "*.train.csv", "*.csv"],
-        "reviews",
-        "amazon2023",
-    )
+        base = source.name.removesuffix(".gz").removesuffix(".jsonl")
+        metas = sorted(
+            p for p in source.parent.glob(f"meta_{base}*.jsonl*") if p.is_file() and p != source
+        )
+        return source, (metas[0] if metas else None)
+    reviews = [
+        p
+        for p in sorted(source.glob("*.jsonl")) + sorted(source.glob("*.jsonl.gz"))
+        if p.is_file() and not p.name.startswith("meta_")
+    ]
+    if len(reviews) > 1:
+        names = ", ".join(p.name for p in reviews)
+        raise UserError(
+            f"{source}: several reviews files for format 'amazon2023' ({names}); pass one file"
+        )
+    if not reviews:
+        reviews = [find_file(source, ["*.train.csv", "*.csv"], "reviews", "amazon2023")]
     metas = sorted(p for p in source.glob("meta_*.jsonl*") if p.is_file())
-    return reviews, (metas[0] if metas else None)
+    return reviews[0], (metas[0] if metas else None)
 
 
 def _read_reviews(path: Path, report: SkipReport) -> pl.DataFrame:
