@@ -323,6 +323,22 @@ def quickstart(
     out.print(f"report: {report_path}   ({time.perf_counter() - started:.0f} s in all)")
 
 
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Folder with metrics.json and ranks.parquet.")],
+    dataset: Annotated[Path, typer.Option(help="The prepared dataset that was evaluated.")],
+    train_log: Annotated[
+        list[Path] | None, typer.Option(help="Training run folder(s) whose curves to draw.")
+    ] = None,
+) -> None:
+    """(Re)write RUN_DIR/report.html from an evaluation's files."""
+    from profilerec.data.dataset import Dataset
+
+    ds = Dataset.load(dataset)
+    path = _report(run_dir, ds, None, train_runs=train_log or [])
+    out.print(f"report: {path}")
+
+
 def _generator(spec: str, adapter: Path | None, batch_size: int):  # type: ignore[no-untyped-def]
     from profilerec.llm import load_generator
 
@@ -361,34 +377,49 @@ def _profile_sets(specs: list[str]) -> dict:  # type: ignore[type-arg]
     return sets
 
 
-def _report(run_dir: Path, ds, sets: dict) -> Path:  # type: ignore[no-untyped-def,type-arg]
-    import json
+def _report(  # type: ignore[no-untyped-def]
+    run_dir: Path,
+    ds,
+    sets: dict | None,
+    train_runs: list[Path] | None = None,  # type: ignore[type-arg]
+) -> Path:
+    from profilerec.report import build_from_dirs, load_train_log
 
-    import polars as pl
-
-    from profilerec.evaluate.stage import METRICS_FILE, RANKS_FILE
-    from profilerec.report import write_report
-
-    metrics = json.loads((run_dir / METRICS_FILE).read_text())
-    ranks = pl.read_parquet(run_dir / RANKS_FILE)
-    return write_report(
-        run_dir / "report.html", metrics=metrics, ranks=ranks, dataset=ds, profiles=sets
-    )
+    logs = {}
+    for run in train_runs or []:
+        log = run / "train_log.jsonl"
+        if not log.is_file():
+            raise UserError(f"{run}: no train_log.jsonl (not a `profilerec train` run folder?)")
+        logs[run.name] = load_train_log(log)
+    kwargs: dict[str, object] = {"train_logs": logs} if logs else {}
+    if sets is not None:
+        kwargs["profiles"] = sets
+    return build_from_dirs(run_dir, ds.root, **kwargs)
 
 
 def print_metrics(result: dict) -> None:  # type: ignore[type-arg]
-    cols = ["recall@10", "ndcg@10", "recall@50", "ndcg@50", "mrr"]
+    """Recall/NDCG@10 with 95% CIs, then @50 and MRR: fits an 80-column terminal."""
+    from rich import box
+
     table = Table(
-        title=f"{result['split']} split: {result['n_examples']} examples, {result['n_items']} items, 95% bootstrap CIs"
+        title=f"{result['split']}: {result['n_examples']} examples, {result['n_items']} items; "
+        "95% bootstrap CI",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    table.add_column("method")
-    for c in cols:
-        table.add_column(c, justify="right")
+    table.add_column("method", no_wrap=True)
+    for name in ("R@10", "95% CI", "N@10", "95% CI", "R@50", "N@50", "MRR"):
+        table.add_column(name, justify="right", no_wrap=True)
+
+    def num(x: float) -> str:
+        return f"{x:.3f}".lstrip("0") if x < 1 else f"{x:.2f}"
+
     for method, values in result["metrics"].items():
+        ci = result["ci"][method]
         cells = []
-        for c in cols:
-            low, high = result["ci"][method][c]
-            cells.append(f"{values[c]:.4f} [{low:.3f}, {high:.3f}]")
+        for m in ("recall@10", "ndcg@10"):
+            cells += [num(values[m]), f"{num(ci[m][0])}-{num(ci[m][1])}"]
+        cells += [num(values[m]) for m in ("recall@50", "ndcg@50", "mrr")]
         table.add_row(method, *cells)
     out.print(table)
 

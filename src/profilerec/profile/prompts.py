@@ -21,11 +21,12 @@ class HistoryFormat:
     """How histories are shown in prompts."""
 
     #: Most recent history items shown.
-    max_items: int = 20
+    max_items: int = 15
     #: Characters of each item title.
-    item_chars: int = 100
-    #: Characters of each review snippet (0 = no reviews).
-    snippet_chars: int = 100
+    item_chars: int = 80
+    #: Characters of each review snippet (0 = no reviews). Prompt length drives CPU
+    #: generation cost; 15 x (80 + 60) characters is about 600 SmolLM2 tokens.
+    snippet_chars: int = 60
 
 
 def history_texts(ds: Dataset, examples: pl.DataFrame, fmt: HistoryFormat) -> list[str]:

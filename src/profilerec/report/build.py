@@ -40,9 +40,11 @@ def build_from_dirs(run_dir: str | Path, dataset_dir: str | Path, **options: Any
         metrics=metrics,
         ranks=pl.read_parquet(ranks_path),
         dataset=Dataset.load(dataset_dir),
-        profiles=find_profiles(run, set(metrics["metrics"])),
-        train_logs=find_train_logs(run),
-        **options,
+        **{
+            "profiles": find_profiles(run, set(metrics["metrics"])),
+            "train_logs": find_train_logs(run),
+            **options,  # explicit profiles / train_logs win over what was found on disk
+        },
     )
 
 
@@ -54,7 +56,12 @@ def find_profiles(run: Path, evaluated: set[str]) -> dict[str, pl.DataFrame]:
     profile names match the rows of the metrics table.
     """
     found: dict[str, pl.DataFrame] = {}
-    for path in sorted([*run.glob("profiles.parquet"), *run.glob("*/profiles.parquet")]):
+    paths = [
+        *run.glob("profiles.parquet"),
+        *run.glob("*/profiles.parquet"),
+        *run.glob("profiles/*/profiles.parquet"),
+    ]
+    for path in sorted(set(paths)):
         frame = pl.read_parquet(path)
         if "example_id" not in frame.columns or "profile" not in frame.columns:
             raise DataError(path, "not a profiles file (needs example_id and profile columns)")
