@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 import torch
@@ -107,3 +108,53 @@ def test_two_step_grpo_saves_and_reloads_adapter_and_resumes(
     (run / "blue_config.json").write_text(json.dumps(more.to_dict()))
     resumed = train_blue(ds, emb, run, more, progress=False)
     assert resumed["steps"] == 3 and str(resumed["resumed_from"]).endswith("checkpoint-2")
+
+
+def test_finetune_embedder_lowers_mnrl_loss(tiny_st_dir: Path) -> None:
+    from profilerec.embed.st import SentenceTransformerEmbedder
+    from profilerec.methods.blue.embedder_ft import finetune_embedder
+
+    emb = SentenceTransformerEmbedder(str(tiny_st_dir))
+    anchors = [
+        f"user likes {w}" for w in ("lipstick", "shampoo", "coffee", "socks", "tent", "guitar")
+    ]
+    positives = [f"{w} item" for w in ("lipstick", "shampoo", "coffee", "socks", "tent", "guitar")]
+    first = finetune_embedder(emb, anchors, positives, batch_size=6, lr=1e-3)
+    for _ in range(8):
+        last = finetune_embedder(emb, anchors, positives, batch_size=6, lr=1e-3)
+    assert last < first
+
+
+def test_trainable_embedder_rounds_refresh_item_vectors(
+    demo_dataset: Path, tiny_lm_dir: Path, tiny_st_dir: Path, tmp_path: Path
+) -> None:
+    from profilerec.embed import load_embedder
+    from profilerec.methods.blue.trainer import train_blue
+
+    ds = Dataset.load(demo_dataset)
+    emb = load_embedder(f"sentence-transformers:{tiny_st_dir}", cache_dir=tmp_path / "cache")
+    cfg = BlueConfig(
+        model=str(tiny_lm_dir),
+        max_steps=2,
+        num_generations=2,
+        prompts_per_step=1,
+        max_completion_length=6,
+        train_examples=6,
+        eval_examples=4,
+        eval_every=0,
+        save_every=2,
+        weight_next_item=0.0,
+        trainable_embedder=True,
+        embedder_every=1,
+        embedder_examples=4,
+    )
+    run = tmp_path / "run"
+    train_blue(ds, emb, run, cfg, progress=False)
+    log = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
+    rounds = [r for r in log if "embedder_round" in r]
+    assert [r["step"] for r in rounds] == [1]
+    assert (run / "embedder" / "modules.json").is_file()
+    tuned = load_embedder(f"sentence-transformers:{run / 'embedder'}")
+    base = load_embedder(f"sentence-transformers:{tiny_st_dir}")
+    texts = ds.item_texts(100)[:5]
+    assert not np.allclose(tuned.embed(texts), base.embed(texts))

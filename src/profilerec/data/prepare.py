@@ -58,15 +58,19 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[
     n_read = raw.interactions.height
     if n_read == 0:
         raise UserError(f"{source}: no interactions were read")
-    inter = collapse_duplicates(raw.interactions)
-    n_dedup = inter.height
-    inter, n_missing_meta = apply_meta_policy(inter, raw.items, config.missing_meta, str(source))
-    inter = k_core(inter, config.k_core)
-    if inter.height == 0:
+    # Filter and order on the key columns only, then gather the wide rows (review
+    # text) once: copying text through every filter dominated the run time.
+    keys = raw.interactions.select("user_id", "item_id", "timestamp").with_row_index("_row")
+    keys = collapse_duplicates(keys)
+    n_dedup = keys.height
+    keys, n_missing_meta = apply_meta_policy(keys, raw.items, config.missing_meta, str(source))
+    keys = k_core(keys, config.k_core)
+    if keys.height == 0:
         raise UserError(
             f"no interactions left after {config.k_core}-core filtering; try a smaller --k-core"
         )
-    inter = inter.sort(["user_id", "timestamp"], maintain_order=True)
+    order = keys.sort(["user_id", "timestamp", "_row"])["_row"]
+    inter = raw.interactions[order]
     items = catalogue(inter, raw.items)
     examples = make_examples(inter, config.split)
 

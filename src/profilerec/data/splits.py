@@ -41,7 +41,8 @@ def make_examples(inter: pl.DataFrame, config: SplitConfig) -> pl.DataFrame:
     """One example per (user, position) with enough history, labelled with its split."""
     if config.min_history < 0 or config.max_history < 0:
         raise UserError("--min-history and --max-history must be >= 0")
-    seq = inter.sort(["user_id", "timestamp"], maintain_order=True).with_columns(
+    keys = inter.select("user_id", "item_id", "timestamp")  # never sort the review text
+    seq = keys.sort(["user_id", "timestamp"], maintain_order=True).with_columns(
         pl.int_range(pl.len()).over("user_id").cast(pl.Int32).alias("position"),
         pl.len().over("user_id").cast(pl.Int32).alias("_n"),
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from profilerec.data.io import SkipReport, iter_json_lines, missing_fields, read_bytes
+from profilerec.data.io import SkipReport, is_gzip, iter_json_lines, missing_fields, read_bytes
 from profilerec.data.readers.base import (
     RawData,
     ReadOptions,
@@ -65,7 +65,54 @@ def _locate(source: Path) -> tuple[Path, Path | None]:
     return reviews[0], (metas[0] if metas else None)
 
 
+FAST_SCHEMA = {
+    "user_id": pl.String,
+    "parent_asin": pl.String,
+    "timestamp": pl.Int64,
+    "rating": pl.Float64,
+    "title": pl.String,
+    "text": pl.String,
+}
+
+
 def _read_reviews(path: Path, report: SkipReport) -> pl.DataFrame:
+    """polars' multi-threaded JSON reader first; the line loop when anything is off.
+
+    The loop is what names the bad line (or counts it in lenient mode), so any
+    parse error or row missing a required field sends the whole file through it.
+    """
+    fast = _read_reviews_fast(path)
+    return fast if fast is not None else _read_reviews_loop(path, report)
+
+
+def _read_reviews_fast(path: Path) -> pl.DataFrame | None:
+    try:
+        source: Path | io.BytesIO = io.BytesIO(read_bytes(path)) if is_gzip(path) else path
+        frame = pl.read_ndjson(source, schema=FAST_SCHEMA)
+    except Exception:  # any polars parse/decode error: the loop will locate it
+        return None
+    if frame.height == 0:
+        return None
+    bad = frame.select(
+        pl.any_horizontal(
+            pl.col("user_id").is_null() | (pl.col("user_id") == ""),
+            pl.col("parent_asin").is_null() | (pl.col("parent_asin") == ""),
+            pl.col("timestamp").is_null(),
+        ).sum()
+    ).item()
+    if bad:
+        return None
+    return frame.select(
+        "user_id",
+        pl.col("parent_asin").alias("item_id"),
+        "timestamp",
+        "rating",
+        pl.col("title").fill_null("").alias("review_title"),
+        pl.col("text").fill_null("").alias("review_text"),
+    )
+
+
+def _read_reviews_loop(path: Path, report: SkipReport) -> pl.DataFrame:
     cols: dict[str, list[Any]] = {
         k: [] for k in ("user_id", "item_id", "timestamp", "rating", "review_title", "review_text")
     }

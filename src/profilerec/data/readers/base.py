@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 import polars as pl
+import pyarrow as pa
 
 from profilerec.data.io import SkipReport
 from profilerec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA
@@ -42,18 +43,21 @@ class Reader(Protocol):
     def __call__(self, source: Path, options: ReadOptions) -> RawData: ...
 
 
+def polars_schema(schema: pa.Schema) -> pl.Schema:
+    """The polars schema of an Arrow schema (``empty_table()`` would import pandas)."""
+    return pl.from_arrow(pa.Table.from_batches([], schema=schema)).schema  # type: ignore[union-attr]
+
+
 def interactions_frame(columns: dict[str, Sequence[Any]]) -> pl.DataFrame:
     """Canonical interactions from column lists; absent optional columns become nulls."""
     n = len(columns["user_id"])
     data = {name: columns.get(name, [None] * n) for name in INTERACTIONS_SCHEMA.names}
-    return pl.DataFrame(
-        data, schema=pl.Schema(pl.from_arrow(INTERACTIONS_SCHEMA.empty_table()).schema)
-    )
+    return pl.DataFrame(data, schema=pl.Schema(polars_schema(INTERACTIONS_SCHEMA)))
 
 
 def items_frame(rows: Iterable[dict[str, Any]]) -> pl.DataFrame:
     """Canonical items from dicts holding any subset of the item columns."""
-    schema = pl.from_arrow(ITEMS_SCHEMA.empty_table()).schema
+    schema = polars_schema(ITEMS_SCHEMA)
     normalised = [normalise_item(row) for row in rows]
     if not normalised:
         return pl.DataFrame(schema=schema)
@@ -64,7 +68,7 @@ def normalise_item(row: dict[str, Any]) -> dict[str, Any]:
     """Fill every item column with a typed value (``""``/``[]``/None when missing)."""
     details = row.get("details")
     if isinstance(details, dict):
-        details = json.dumps(details, ensure_ascii=False, sort_keys=True) if details else ""
+        details = orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode() if details else ""
     return {
         "item_id": str(row["item_id"]),
         "title": clean_text(row.get("title")),

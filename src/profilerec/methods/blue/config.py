@@ -63,6 +63,10 @@ class BlueConfig:
     lora_targets: tuple[str, ...] = _f(
         ("q_proj", "k_proj", "v_proj", "o_proj"), "Modules given LoRA."
     )
+    # --- trainable-embedding condition ---
+    trainable_embedder: bool = _f(False, "Fine-tune the embedder (MNRL) between GRPO rounds.")
+    embedder_every: int = _f(10, "GRPO steps per round before each embedder fine-tuning.")
+    embedder_examples: int = _f(128, "Training examples profiled for each embedder round.")
     # --- validation / checkpoints ---
     eval_every: int = _f(10, "Validation NDCG@10 every N steps (0 = only at the start and end).")
     eval_examples: int = _f(64, "Validation examples profiled (greedy) for NDCG@10.")

@@ -122,6 +122,8 @@ def train_blue(
         torch.set_num_threads(config.threads)
 
     template = load_template(config.template)
+    if config.trainable_embedder:
+        embedder = _trainable(embedder)
     item_texts = ds.item_texts(config.item_text_budget)
     item_vecs = embedder.embed(item_texts)
     train = select_train_examples(
@@ -186,6 +188,24 @@ def train_blue(
     )
     callback = BlueCallback(run_dir, validator, tokenizer, config.eval_every)
     trainer.add_callback(callback)
+    if config.trainable_embedder:
+        from profilerec.methods.blue.embedder_ft import EmbedderRounds
+
+        some = rows[: config.embedder_examples]
+        trainer.add_callback(
+            EmbedderRounds(
+                embedder,  # type: ignore[arg-type]
+                [r["prompt"] for r in some],
+                [r["target_text"] for r in some],
+                item_texts,
+                [f for f in funcs if hasattr(f, "items")] + [validator],
+                tokenizer,
+                every=config.embedder_every,
+                max_new_tokens=config.max_completion_length,
+                save_dir=run_dir / "embedder",
+                log=callback._append,
+            )
+        )
 
     started = time.perf_counter()
     last = (
@@ -210,6 +230,16 @@ def train_blue(
     }
     (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _trainable(embedder: Embedder) -> Embedder:
+    """The sentence-transformers embedder under any cache: its weights will change, so no cache."""
+    from profilerec.embed.st import SentenceTransformerEmbedder
+
+    inner = getattr(embedder, "inner", embedder)
+    if not isinstance(inner, SentenceTransformerEmbedder):
+        raise UserError("the trainable-embedder condition needs a sentence-transformers embedder")
+    return inner
 
 
 def adapter_dir(run: str | Path) -> Path:
