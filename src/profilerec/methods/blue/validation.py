@@ -15,7 +15,7 @@ from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.llm.base import GenerationConfig, Messages
 from profilerec.llm.hf import TransformersGenerator
-from profilerec.retrieval import NDCG, Recall, rank_by_embeddings
+from profilerec.retrieval import MRR, NDCG, Recall, rank_by_embeddings
 
 
 class Validator:
@@ -47,9 +47,12 @@ class Validator:
             model.train(was_training)
         vecs = self.embedder.embed(texts)
         res = rank_by_embeddings(vecs, self.items, self.targets, self.masks, k=10)
+        # MRR uses every rank, not just the top 10: with a few dozen validation users
+        # NDCG@10 is often exactly 0, so MRR breaks its ties when picking the best adapter.
         return {
             "valid_ndcg@10": float(NDCG(10).per_user(res.target_ranks).mean()),
             "valid_recall@10": float(Recall(10).per_user(res.target_ranks).mean()),
+            "valid_mrr": float(MRR().per_user(res.target_ranks).mean()),
             "valid_profile_words": float(np.mean([len(t.split()) for t in texts])),
         }
 
@@ -65,11 +68,16 @@ class BlueCallback(TrainerCallback):  # type: ignore[misc]
         self.log_path = run_dir / "train_log.jsonl"
         self.best_path = run_dir / "best.json"
         self.best = (
-            json.loads(self.best_path.read_text())["valid_ndcg@10"]
+            self._key(json.loads(self.best_path.read_text()))
             if self.best_path.exists()
-            else -1.0
+            else (-1.0, -1.0)
         )
         self.started = time.perf_counter()
+
+    @staticmethod
+    def _key(scores: dict[str, Any]) -> tuple[float, float]:
+        """Best adapter: highest validation NDCG@10, ties broken by MRR."""
+        return (float(scores["valid_ndcg@10"]), float(scores.get("valid_mrr", 0.0)))
 
     def _append(self, record: dict[str, Any]) -> None:
         with self.log_path.open("a") as fh:
@@ -80,8 +88,8 @@ class BlueCallback(TrainerCallback):  # type: ignore[misc]
         self._append(
             {"step": step, "seconds": round(time.perf_counter() - self.started, 1), **scores}
         )
-        if scores["valid_ndcg@10"] > self.best:
-            self.best = scores["valid_ndcg@10"]
+        if self._key(scores) > self.best:
+            self.best = self._key(scores)
             model.save_pretrained(str(self.run_dir / "best_adapter"))
             self.best_path.write_text(json.dumps({"step": step, **scores}))
         return scores

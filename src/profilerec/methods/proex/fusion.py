@@ -1,0 +1,178 @@
+"""How ProEx's profile vectors meet a backbone: projection, fusion, and the per-step loss.
+
+Discriminative backbones (LightGCN, SimGCL): each environment's mixed profile vector is
+added element-wise to the propagated ID representation before BPR, and pulled towards
+it by a cosine alignment. Generative backbones (Mult-VAE, L-DiffRec): the mixed profile
+is mapped to a Gaussian, its sample added to the user's latent sample, and its
+distribution aligned to the encoder's by the reverse KL ``KL(q_profile || q_id)``, so the
+profile must put its mass where the collaborative posterior does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from profilerec.methods.proex.config import ProExConfig
+from profilerec.methods.proex.environments import environment_variance, mix
+from profilerec.recsys.graph import bpr_loss
+from profilerec.recsys.ldiffrec import LDiffRec
+from profilerec.recsys.lightgcn import LightGCN
+from profilerec.recsys.multvae import MultVAE
+
+Generative = MultVAE | LDiffRec
+
+
+class ProfileBank(nn.Module):
+    """Frozen ``[N, K, d_in]`` profile vectors and the MLP projecting them to ``out`` dims."""
+
+    def __init__(self, vectors: np.ndarray, hidden: int, out: int) -> None:
+        super().__init__()
+        self.register_buffer("vectors", torch.as_tensor(vectors, dtype=torch.float32))
+        self.k = self.vectors.shape[1]
+        dim = self.vectors.shape[2]
+        self.proj = nn.Sequential(nn.Linear(dim, hidden), nn.LeakyReLU(), nn.Linear(hidden, out))
+
+    def mixed(self, index: torch.Tensor | None, weights: torch.Tensor) -> torch.Tensor:
+        """``[E, B, out]``: the projected profiles of rows ``index`` (None = all), mixed."""
+        vectors = self.vectors if index is None else self.vectors[index]
+        return mix(self.proj(vectors), weights)
+
+    def l2(self) -> torch.Tensor:
+        return (
+            sum(
+                (p.pow(2).sum() for n, p in self.named_parameters() if "weight" in n),
+                torch.zeros(()),
+            )
+            / 2
+        )
+
+
+class ProfileGaussian(nn.Module):
+    """User profiles -> mixed vector -> ``(mu, logvar)`` in the generative latent space."""
+
+    def __init__(self, vectors: np.ndarray, hidden: int, latent: int) -> None:
+        super().__init__()
+        self.bank = ProfileBank(vectors, hidden, latent)
+        self.mu = nn.Linear(latent, latent)
+        self.logvar = nn.Linear(latent, latent)
+
+    def forward(
+        self, index: torch.Tensor, weights: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.bank.mixed(index, weights)
+        return self.mu(h), self.logvar(h)
+
+    def l2(self) -> torch.Tensor:
+        heads = self.mu.weight.pow(2).sum() + self.logvar.weight.pow(2).sum()
+        return self.bank.l2() + heads / 2
+
+
+def gaussian_kl(
+    mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, logvar_p: torch.Tensor
+) -> torch.Tensor:
+    """``KL(N(mu_q, e^logvar_q) || N(mu_p, e^logvar_p))`` summed over the last dim, mean."""
+    ratio = (logvar_q.exp() + (mu_q - mu_p).pow(2)) / logvar_p.exp()
+    return (0.5 * (logvar_p - logvar_q + ratio - 1).sum(-1)).mean()
+
+
+def cosine_gap(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``1 - cos(a, b)`` per row, mean: 0 when the profile points where the ID vector does."""
+    return (1 - F.cosine_similarity(a, b, dim=-1)).mean()
+
+
+@dataclass
+class LossTerms:
+    """One step's loss and its parts (the parts are detached, for logging and tests)."""
+
+    total: torch.Tensor
+    env_losses: torch.Tensor  # [E] recommendation loss per environment
+    align: torch.Tensor
+    l2: torch.Tensor
+    var: torch.Tensor
+
+
+def _combine(
+    env_losses: torch.Tensor,
+    base: torch.Tensor,
+    align: torch.Tensor,
+    l2: torch.Tensor,
+    config: ProExConfig,
+) -> LossTerms:
+    var = environment_variance(env_losses)
+    total = (
+        env_losses.mean()
+        + base
+        + config.align_weight * align
+        + config.l2_weight * l2
+        + config.var_weight * var
+    )
+    return LossTerms(total, env_losses.detach(), align.detach(), l2.detach(), var.detach())
+
+
+def discriminative_loss(
+    model: LightGCN,
+    users_bank: ProfileBank | None,
+    items_bank: ProfileBank | None,
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    weights: tuple[torch.Tensor | None, torch.Tensor | None],
+    gen: torch.Generator,
+    config: ProExConfig,
+) -> LossTerms:
+    """BPR in each environment on ``ID representation + mixed profile`` (users and items)."""
+    users, pos, neg = batch
+    user_rep, item_rep = model.representations()
+    zu, zp, zn = user_rep[users], item_rep[pos], item_rep[neg]
+    base = model.reg_loss(users, pos, neg) + model.aux_loss(users, pos, gen)
+    zero = torch.zeros(())
+    if users_bank is None and items_bank is None:
+        return _combine(bpr_loss(zu, zp, zn)[None], base, zero, zero, config)
+    wu, wi = weights
+    n_envs = len(wu if wu is not None else wi)  # type: ignore[arg-type]
+    mu = users_bank.mixed(users, wu) if users_bank is not None else zu.new_zeros(n_envs, *zu.shape)
+    if items_bank is not None:
+        mp, mn = items_bank.mixed(pos, wi), items_bank.mixed(neg, wi)
+    else:
+        mp, mn = zp.new_zeros(n_envs, *zp.shape), zn.new_zeros(n_envs, *zn.shape)
+    # One environment at a time: identical environments then give bitwise-equal losses.
+    env_losses = torch.stack([bpr_loss(zu + mu[e], zp + mp[e], zn + mn[e]) for e in range(n_envs)])
+    align, l2 = zero, zero
+    if users_bank is not None:
+        align, l2 = align + cosine_gap(mu, zu.expand_as(mu)), l2 + users_bank.l2()
+    if items_bank is not None:
+        align, l2 = align + cosine_gap(mp, zp.expand_as(mp)), l2 + items_bank.l2()
+    return _combine(env_losses, base, align, l2, config)
+
+
+def generative_loss(
+    model: Generative,
+    profile: ProfileGaussian | None,
+    users: torch.Tensor,
+    weights: torch.Tensor | None,
+    step: int,
+    gen: torch.Generator,
+    config: ProExConfig,
+) -> LossTerms:
+    """Backbone loss in each environment on ``z_id + z_profile`` (shared noise across them)."""
+    rows = model.graph.rows(users)
+    mu, logvar = model.encode(rows)
+    z = mu + torch.randn(mu.shape, generator=gen) * (0.5 * logvar).exp()
+    noise = model.make_noise(len(users), gen)
+    base = model.kl_loss(mu, logvar, step) + model.reg_loss()
+    zero = torch.zeros(())
+    if profile is None or weights is None:
+        return _combine(model.rec_loss(rows, z, noise)[None], base, zero, zero, config)
+    mu_p, logvar_p = profile(users, weights)  # [E, B, L] each
+    eps_p = torch.randn(mu.shape, generator=gen)  # common random numbers across environments
+    env_losses = torch.stack(
+        [
+            model.rec_loss(rows, z + mu_p[e] + eps_p * (0.5 * logvar_p[e]).exp(), noise)
+            for e in range(len(weights))
+        ]
+    )
+    align = gaussian_kl(mu_p, logvar_p, mu.expand_as(mu_p), logvar.expand_as(logvar_p))
+    return _combine(env_losses, base, align, profile.l2(), config)
