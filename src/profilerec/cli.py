@@ -269,58 +269,39 @@ def quickstart(
     ] = 0,
     max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 80,
     batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 16,
+    train: Annotated[
+        bool, typer.Option(help="Also train the profiler with BLUE (a short CPU run) and compare.")
+    ] = False,
+    train_steps: Annotated[int, typer.Option(help="GRPO steps with --train.")] = 20,
 ) -> None:
     """The main job on the embedded demo: prepare, profile, evaluate every method, write report.html."""
-    import json
-    import time
+    import dataclasses
 
-    from profilerec.data.dataset import Dataset
-    from profilerec.data.prepare import PrepareConfig, demo_source
-    from profilerec.data.prepare import prepare as run_prepare
-    from profilerec.evaluate.stage import EvaluateConfig, run_evaluate
     from profilerec.llm.base import GenerationConfig
-    from profilerec.profile.stage import ProfileConfig, run_profile
+    from profilerec.quickstart import QuickstartConfig, run_quickstart
 
-    started = time.perf_counter()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    prep = PrepareConfig()
-    prof = ProfileConfig(
-        limit=limit,
+    config = QuickstartConfig(limit=limit, train=train)
+    config.profile = dataclasses.replace(
+        config.profile,
         batch_size=batch_size,
         generation=GenerationConfig(max_new_tokens=max_new_tokens),
     )
-    ev = EvaluateConfig(limit=limit)
-    import dataclasses
-
-    (out_dir / "config.json").write_text(
-        json.dumps(
-            {
-                "prepare": dataclasses.asdict(prep),
-                "profile": dataclasses.asdict(prof),
-                "evaluate": dataclasses.asdict(ev),
-                "generator": generator,
-                "embedder": embedder,
-            },
-            indent=2,
-        )
+    base = generator.partition(":")[2] if generator.startswith("transformers:") else None
+    if train and base is None and generator not in ("transformers", "smollm2"):
+        raise UserError("--train trains a local model: use a transformers generator")
+    config.blue = dataclasses.replace(
+        config.blue, max_steps=train_steps, embedder=embedder, model=base
     )
-    console.rule("1/4 prepare the embedded All_Beauty demo")
-    manifest = run_prepare(demo_source(), out_dir / "dataset", prep)
-    print_manifest(manifest, out_dir / "dataset")
-    ds = Dataset.load(out_dir / "dataset")
-    console.rule("2/4 write zero-shot profiles")
-    path = run_profile(
-        ds, _generator(generator, None, batch_size), out_dir / "profiles" / "zero_shot", prof
+    done = run_quickstart(
+        out_dir,
+        config,
+        lambda adapter: _generator(generator, adapter, batch_size),
+        _embedder(embedder),
+        console=console,
     )
-    from profilerec.profile.stage import load_profiles
-
-    sets = {"zero_shot": load_profiles(path)}
-    console.rule("3/4 evaluate every method on the test split")
-    result = run_evaluate(ds, _embedder(embedder), out_dir, ev, sets)
-    console.rule("4/4 report")
-    report_path = _report(out_dir, ds, sets)
-    print_metrics(result)
-    out.print(f"report: {report_path}   ({time.perf_counter() - started:.0f} s in all)")
+    print_manifest(done["manifest"], out_dir / "dataset")
+    print_metrics(done["result"])
+    out.print(f"report: {done['report']}   ({done['seconds']:.0f} s in all)")
 
 
 @app.command()

@@ -42,7 +42,7 @@ class ProExConfig:
         metadata={"help": "Dirichlet concentration: a scalar or one value per profile."},
     )
     proj_hidden: int = field(
-        default=256, metadata={"help": "Hidden width of the MLP mapping profile vectors."}
+        default=128, metadata={"help": "Hidden width of the MLP mapping profile vectors."}
     )
     align_weight: float = field(
         default=0.1,

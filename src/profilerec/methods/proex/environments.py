@@ -34,8 +34,10 @@ def environment_weights(n_envs: int, alpha: float | Sequence[float], k: int) -> 
     """
     if n_envs < 1:
         raise UserError(f"need at least one environment, got {n_envs}")
-    dist = torch.distributions.Dirichlet(concentration(alpha, k))
-    return dist.sample((n_envs,))
+    conc = concentration(alpha, k)
+    if k == 1:  # a point mass at 1; torch's sampler clamps it to 1 - 2^-24
+        return torch.ones(n_envs, 1)
+    return torch.distributions.Dirichlet(conc).sample((n_envs,))
 
 
 def seeded_environment_weights(

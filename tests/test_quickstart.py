@@ -1,0 +1,59 @@
+"""quickstart end to end on tiny models: every stage's files, and the BLUE branch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from profilerec.embed import load_embedder
+from profilerec.llm.hf import TransformersGenerator
+from profilerec.methods.blue.config import BlueConfig
+from profilerec.quickstart import QuickstartConfig, run_quickstart
+
+
+def test_quickstart_with_training_writes_every_output(
+    tiny_lm_dir: Path, tiny_st_dir: Path, tmp_path: Path
+) -> None:
+    config = QuickstartConfig(
+        limit=6,
+        train=True,
+        blue=BlueConfig(
+            model=str(tiny_lm_dir),
+            max_steps=1,
+            num_generations=2,
+            prompts_per_step=1,
+            max_completion_length=6,
+            train_examples=4,
+            eval_examples=4,
+            eval_every=0,
+        ),
+    )
+    config.profile.generation = type(config.profile.generation)(max_new_tokens=6)
+
+    def generator(adapter: Path | None) -> TransformersGenerator:
+        return TransformersGenerator(str(tiny_lm_dir), adapter=adapter)
+
+    emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
+    out = tmp_path / "qs"
+    done = run_quickstart(out, config, generator, emb)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["metrics"]) == {
+        "popularity",
+        "history_text",
+        "mean_history",
+        "sasrec",
+        "zero_shot",
+        "history+zero_shot",
+        "blue",
+        "history+blue",
+    }
+    assert metrics["n_examples"] == 6
+    ranks = pl.read_parquet(out / "ranks.parquet")
+    assert ranks.height == 8 * 6 and ranks["target_rank"].min() >= 1
+    assert pl.read_parquet(out / "profiles" / "blue" / "profiles.parquet").height == 6
+    html = done["report"].read_text()
+    assert "blue" in html and "zero_shot" in html
+    assert (out / "train" / "blue" / "adapter" / "adapter_config.json").is_file()
+    assert json.loads((out / "config.json").read_text())["train"] is True
