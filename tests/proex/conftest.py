@@ -67,8 +67,7 @@ def clustered(
     rng = np.random.default_rng(seed)
     clusters = {c: [f"{c}{j:02d}" for j in range(per_cluster)] for c in "ab"}
     sequences = {
-        f"u{n:03d}": list(rng.permutation(clusters["ab"[n % 2]])[:length])
-        for n in range(n_users)
+        f"u{n:03d}": list(rng.permutation(clusters["ab"[n % 2]])[:length]) for n in range(n_users)
     }
     return write_dataset(root, sequences, clusters["a"] + clusters["b"])
 

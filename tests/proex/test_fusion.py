@@ -30,7 +30,9 @@ def test_gaussian_kl_hand_values() -> None:
     assert gaussian_kl(torch.ones(1, 3), zeros, zeros, zeros).item() == pytest.approx(1.5)
     # N(0, 1) vs N(0, 4) in 3 dims: 3 * (log 4 + 1/4 - 1) / 2.
     log4 = torch.full((1, 3), math.log(4.0))
-    assert gaussian_kl(zeros, zeros, zeros, log4).item() == pytest.approx(1.5 * (math.log(4) - 0.75))
+    assert gaussian_kl(zeros, zeros, zeros, log4).item() == pytest.approx(
+        1.5 * (math.log(4) - 0.75)
+    )
     # Reverse and forward KL differ: N(0, 4) vs N(0, 1) is (4 - 1 - log 4) / 2 per dim.
     assert gaussian_kl(zeros, log4, zeros, zeros).item() == pytest.approx(1.5 * (3 - math.log(4)))
 
@@ -75,7 +77,9 @@ def _disc_terms(toy: Dataset, cls: type, cfg: object, k: int, identical: bool = 
 
 
 @pytest.mark.parametrize(
-    ("cls", "cfg"), [(LightGCN, LightGCNConfig()), (SimGCL, SimGCLConfig())], ids=["lightgcn", "simgcl"]
+    ("cls", "cfg"),
+    [(LightGCN, LightGCNConfig()), (SimGCL, SimGCLConfig())],
+    ids=["lightgcn", "simgcl"],
 )
 def test_discriminative_variance_zero_only_when_environments_agree(
     toy: Dataset, cls: type, cfg: object
@@ -109,7 +113,9 @@ def _gen_terms(toy: Dataset, cls: type, cfg: object, k: int) -> object:
 
 
 @pytest.mark.parametrize(
-    ("cls", "cfg"), [(MultVAE, MultVAEConfig()), (LDiffRec, LDiffRecConfig())], ids=["multvae", "ldiffrec"]
+    ("cls", "cfg"),
+    [(MultVAE, MultVAEConfig()), (LDiffRec, LDiffRecConfig())],
+    ids=["multvae", "ldiffrec"],
 )
 def test_generative_variance_zero_only_when_environments_agree(
     toy: Dataset, cls: type, cfg: object

@@ -28,8 +28,8 @@ from .conftest import cluster_profiles, clustered
 TOY = {
     "lightgcn": dict(epochs=20, batch_size=32),
     "simgcl": dict(epochs=20, batch_size=32, lr=1e-2, cl_weight=0.05),
-    "multvae": dict(epochs=30, batch_size=8),
-    "ldiffrec": dict(epochs=40, batch_size=8),
+    "multvae": dict(epochs=30, batch_size=16, lr=3e-3),
+    "ldiffrec": dict(epochs=30, batch_size=16, lr=3e-3),
 }
 DISCRIMINATIVE = ("lightgcn", "simgcl")
 
@@ -175,7 +175,7 @@ def test_user_mistakes_are_user_errors(toy: Dataset) -> None:
 
 
 def test_two_dimensional_profiles_mean_one_profile(toy: Dataset) -> None:
-    user_labels, item_labels = _labels(toy)
+    user_labels, _ = _labels(toy)
     users = cluster_profiles(user_labels, k=1)[:, 0]  # [n_users, d]
     model = train_proex(toy, "lightgcn", users, None, _config("lightgcn"))
     assert model.user_bank is not None and model.user_bank.k == 1

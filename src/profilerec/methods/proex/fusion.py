@@ -22,7 +22,7 @@ from profilerec.methods.proex.environments import environment_variance, mix
 from profilerec.recsys.graph import bpr_loss
 from profilerec.recsys.ldiffrec import LDiffRec
 from profilerec.recsys.lightgcn import LightGCN
-from profilerec.recsys.multvae import MultVAE
+from profilerec.recsys.multvae import MultVAE, weight_l2
 
 Generative = MultVAE | LDiffRec
 
@@ -46,13 +46,7 @@ class ProfileBank(nn.Module):
         return mix(self.proj(self.vectors[rows]), weights)[:, inverse]
 
     def l2(self) -> torch.Tensor:
-        return (
-            sum(
-                (p.pow(2).sum() for n, p in self.named_parameters() if "weight" in n),
-                torch.zeros(()),
-            )
-            / 2
-        )
+        return weight_l2(self)
 
 
 class ProfileGaussian(nn.Module):
@@ -71,8 +65,7 @@ class ProfileGaussian(nn.Module):
         return self.mu(h), self.logvar(h)
 
     def l2(self) -> torch.Tensor:
-        heads = self.mu.weight.pow(2).sum() + self.logvar.weight.pow(2).sum()
-        return self.bank.l2() + heads / 2
+        return weight_l2(self)
 
 
 def gaussian_kl(
@@ -135,7 +128,7 @@ def discriminative_loss(
     if users_bank is None and items_bank is None:
         return _combine(bpr_loss(zu, zp, zn)[None], base, zero, zero, config)
     wu, wi = weights
-    n_envs = len(wu if wu is not None else wi)  # type: ignore[arg-type]
+    n_envs = next(len(w) for w in weights if w is not None)
     mu = users_bank.mixed(users, wu) if users_bank is not None else zu.new_zeros(n_envs, *zu.shape)
     if items_bank is not None:
         mp, mn = items_bank.mixed(torch.cat([pos, neg]), wi).chunk(2, dim=1)
