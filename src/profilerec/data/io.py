@@ -81,14 +81,14 @@ def iter_json_lines(path: str | Path, report: SkipReport) -> Iterator[tuple[int,
             if not raw.strip():
                 continue
             seen_any = True
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                report.problem(path, f"not valid UTF-8 (byte {exc.start})", number)
-                continue
-            try:
+            try:  # orjson validates UTF-8 itself; decode only to explain a failure
                 record = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as bad:
+                    report.problem(path, f"not valid UTF-8 (byte {bad.start})", number)
+                    continue
                 report.problem(path, f"malformed JSON ({exc.msg})", number)
                 continue
             if not isinstance(record, dict):

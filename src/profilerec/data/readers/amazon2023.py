@@ -38,8 +38,19 @@ def read(source: Path, options: ReadOptions) -> RawData:
     else:
         files = [reviews]
         inter = _read_reviews(reviews, report)
-    items = _read_meta(meta, report) if meta else items_frame([])
-    return RawData(inter, items, files + ([meta] if meta else []), report)
+    if meta is None:
+        return RawData(inter, items_frame([]), files, report)
+    records = _read_meta(meta, report)
+    ids = pl.DataFrame({"item_id": list(records)}, schema={"item_id": pl.String})
+    return RawData(
+        inter,
+        ids,
+        [*files, meta],
+        report,
+        finish_items=lambda wanted: items_frame(
+            _item_row(records[i]) for i in wanted if i in records
+        ),
+    )
 
 
 def _locate(source: Path) -> tuple[Path, Path | None]:
@@ -169,24 +180,26 @@ def _read_benchmark(files: list[Path], report: SkipReport) -> pl.DataFrame:
     return interactions_frame(cols)
 
 
-def _read_meta(path: Path, report: SkipReport) -> pl.DataFrame:
-    rows = []
+def _read_meta(path: Path, report: SkipReport) -> dict[str, dict[str, Any]]:
+    """Every meta record by ``parent_asin`` (the first wins), validated but not normalised."""
+    records: dict[str, dict[str, Any]] = {}
     for line, rec in iter_json_lines(path, report):
         if missing_fields(rec, META_FIELDS):
             report.problem(path, "missing required field parent_asin", line)
             continue
-        details = rec.get("details") if isinstance(rec.get("details"), dict) else {}
-        store = rec.get("store") or details.get("Brand") or details.get("brand")
-        rows.append(
-            {
-                "item_id": rec["parent_asin"],
-                "title": rec.get("title"),
-                "description": rec.get("description"),
-                "features": rec.get("features"),
-                "categories": rec.get("categories"),
-                "store": store,
-                "price": rec.get("price"),
-                "details": details,
-            }
-        )
-    return items_frame(rows)
+        records.setdefault(str(rec["parent_asin"]), rec)
+    return records
+
+
+def _item_row(rec: dict[str, Any]) -> dict[str, Any]:
+    details = rec.get("details") if isinstance(rec.get("details"), dict) else {}
+    return {
+        "item_id": rec["parent_asin"],
+        "title": rec.get("title"),
+        "description": rec.get("description"),
+        "features": rec.get("features"),
+        "categories": rec.get("categories"),
+        "store": rec.get("store") or details.get("Brand") or details.get("brand"),
+        "price": rec.get("price"),
+        "details": details,
+    }
