@@ -102,10 +102,10 @@ def test_two_step_grpo_saves_and_reloads_adapter_and_resumes(
         assert not torch.allclose(base.model(ids).logits, tuned.model(ids).logits)
 
     # resume: the same run folder, more steps, continues from checkpoint-2
-    more = BlueConfig(**{**cfg.to_dict(), "max_steps": 3})
+    other = BlueConfig(**{**cfg.to_dict(), "learning_rate": 1e-3})
     with pytest.raises(UserError, match="different config"):
-        train_blue(ds, emb, run, more, progress=False)
-    (run / "blue_config.json").write_text(json.dumps(more.to_dict()))
+        train_blue(ds, emb, run, other, progress=False)
+    more = BlueConfig(**{**cfg.to_dict(), "max_steps": 3})  # more steps: a legitimate resume
     resumed = train_blue(ds, emb, run, more, progress=False)
     assert resumed["steps"] == 3 and str(resumed["resumed_from"]).endswith("checkpoint-2")
 

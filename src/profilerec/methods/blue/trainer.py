@@ -111,11 +111,12 @@ def train_blue(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     saved = run_dir / "blue_config.json"
-    if saved.exists() and json.loads(saved.read_text()) != json.loads(json.dumps(config.to_dict())):
+    if saved.exists() and _defining(json.loads(saved.read_text())) != _defining(config.to_dict()):
         ckpts = run_dir / "checkpoints"
         if ckpts.exists() and any(ckpts.iterdir()):
             raise UserError(
-                f"{run_dir} holds a run with a different config; use a new --out or delete it to start over"
+                f"{run_dir} holds a run with a different config (only max_steps, eval_every, "
+                "save_every and threads may change on resume); use a new --out or delete it"
             )
     saved.write_text(json.dumps(config.to_dict(), indent=2))
     if config.threads:
@@ -240,6 +241,16 @@ def _trainable(embedder: Embedder) -> Embedder:
     if not isinstance(inner, SentenceTransformerEmbedder):
         raise UserError("the trainable-embedder condition needs a sentence-transformers embedder")
     return inner
+
+
+#: Options that may change when a run is resumed: they do not change what is learnt.
+RESUMABLE = ("max_steps", "eval_every", "save_every", "threads")
+
+
+def _defining(config: dict[str, Any]) -> dict[str, Any]:
+    """The options that define a run (JSON-normalised, so tuples equal lists)."""
+    data = json.loads(json.dumps(config))
+    return {k: v for k, v in data.items() if k not in RESUMABLE}
 
 
 def adapter_dir(run: str | Path) -> Path:
