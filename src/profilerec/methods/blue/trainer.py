@@ -140,6 +140,8 @@ def train_blue(
 
     model, tokenizer, model_source = load_policy(config.model)
     funcs, weights = build_rewards(config, ds, embedder, item_vecs, item_texts, tokenizer)
+    total = config.num_generations * config.prompts_per_step
+    micro = min(config.micro_batch_size, total)
     args = GRPOConfig(
         output_dir=str(run_dir / "checkpoints"),
         use_cpu=not torch.cuda.is_available(),
@@ -147,8 +149,8 @@ def train_blue(
         gradient_checkpointing=False,
         use_vllm=False,
         num_generations=config.num_generations,
-        per_device_train_batch_size=config.num_generations * config.prompts_per_step,
-        gradient_accumulation_steps=1,
+        per_device_train_batch_size=micro,
+        gradient_accumulation_steps=total // micro,
         max_completion_length=config.max_completion_length,
         temperature=config.temperature,
         beta=config.beta,
@@ -179,7 +181,7 @@ def train_blue(
         processing_class=tokenizer,
         peft_config=peft_config,
     )
-    scorer = LMScorer(trainer.model, tokenizer, batch_size=16, disable_adapter=True)
+    scorer = LMScorer(trainer.model, tokenizer, batch_size=4, disable_adapter=True)
     for f in funcs:
         if hasattr(f, "bind"):
             f.bind(scorer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,9 @@ class BlueCallback(TrainerCallback):  # type: ignore[misc]
         return (float(scores["valid_ndcg@10"]), float(scores.get("valid_mrr", 0.0)))
 
     def _append(self, record: dict[str, Any]) -> None:
+        # Peak resident memory so far: training on a CPU box is memory-bound as often as
+        # time-bound, and a growing peak is the first sign of a leak.
+        record["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         with self.log_path.open("a") as fh:
             fh.write(json.dumps(record) + "\n")
 
