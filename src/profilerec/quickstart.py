@@ -28,7 +28,9 @@ class QuickstartConfig:
     #: Profile and evaluate only the first N test examples (0 = all 253).
     limit: int = 0
     profile: ProfileConfig = field(
-        default_factory=lambda: ProfileConfig(generation=GenerationConfig(max_new_tokens=80))
+        default_factory=lambda: ProfileConfig(
+            batch_size=32, generation=GenerationConfig(max_new_tokens=64)
+        )
     )
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     #: Also train the profiler with BLUE (a short CPU run) and evaluate its profiles.
