@@ -21,12 +21,13 @@ class HistoryFormat:
     """How histories are shown in prompts."""
 
     #: Most recent history items shown.
-    max_items: int = 15
+    max_items: int = 10
     #: Characters of each item title.
-    item_chars: int = 80
-    #: Characters of each review snippet (0 = no reviews). Prompt length drives CPU
-    #: generation cost; 15 x (80 + 60) characters is about 600 SmolLM2 tokens.
-    snippet_chars: int = 60
+    item_chars: int = 60
+    #: Characters of each review snippet (0 = no reviews). On a CPU, prompt length
+    #: (prefill) dominates generation cost: 10 x (60 + 40) characters keeps a prompt
+    #: near 250 SmolLM2 tokens, so the 253-user demo profiles in a few minutes.
+    snippet_chars: int = 40
 
 
 def history_texts(ds: Dataset, examples: pl.DataFrame, fmt: HistoryFormat) -> list[str]:
