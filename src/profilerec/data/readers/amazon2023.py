@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from profilerec.data.io import SkipReport, is_gzip, iter_json_lines, missing_fields, read_bytes
+from profilerec.data.io import SkipReport, iter_json_lines, missing_fields, open_binary, read_bytes
 from profilerec.data.readers.base import (
     RawData,
     ReadOptions,
@@ -96,10 +96,21 @@ def _read_reviews(path: Path, report: SkipReport) -> pl.DataFrame:
     return fast if fast is not None else _read_reviews_loop(path, report)
 
 
+#: Bytes parsed per polars call: bounds the reader's memory to the frame plus one block.
+FAST_BLOCK = 128 << 20
+
+
 def _read_reviews_fast(path: Path) -> pl.DataFrame | None:
     try:
-        source: Path | io.BytesIO = io.BytesIO(read_bytes(path)) if is_gzip(path) else path
-        frame = pl.read_ndjson(source, schema=FAST_SCHEMA)
+        frames = []
+        with open_binary(path) as fh:
+            while block := fh.read(FAST_BLOCK):
+                block += fh.readline()  # finish the block's last line
+                if block.strip():
+                    frames.append(pl.read_ndjson(io.BytesIO(block), schema=FAST_SCHEMA))
+        if not frames:
+            return None
+        frame = pl.concat(frames, rechunk=False)
     except Exception:  # any polars parse/decode error: the loop will locate it
         return None
     if frame.height == 0:
@@ -180,6 +191,18 @@ def _read_benchmark(files: list[Path], report: SkipReport) -> pl.DataFrame:
     return interactions_frame(cols)
 
 
+META_KEEP = (
+    "parent_asin",
+    "title",
+    "description",
+    "features",
+    "categories",
+    "store",
+    "price",
+    "details",
+)
+
+
 def _read_meta(path: Path, report: SkipReport) -> dict[str, dict[str, Any]]:
     """Every meta record by ``parent_asin`` (the first wins), validated but not normalised."""
     records: dict[str, dict[str, Any]] = {}
@@ -187,7 +210,9 @@ def _read_meta(path: Path, report: SkipReport) -> dict[str, dict[str, Any]]:
         if missing_fields(rec, META_FIELDS):
             report.problem(path, "missing required field parent_asin", line)
             continue
-        records.setdefault(str(rec["parent_asin"]), rec)
+        key = str(rec["parent_asin"])
+        if key not in records:  # keep only what _item_row reads (images etc. are large)
+            records[key] = {k: rec[k] for k in META_KEEP if k in rec}
     return records
 
 
