@@ -71,7 +71,7 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[
         )
     order = keys.sort(["user_id", "timestamp", "_row"])["_row"]
     inter = raw.interactions[order]
-    items = catalogue(inter, raw.catalogue_items(set(inter["item_id"].unique())))
+    items = catalogue(inter, raw.items)
     examples = make_examples(inter, config.split)
 
     out.mkdir(parents=True, exist_ok=True)

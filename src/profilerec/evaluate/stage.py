@@ -57,6 +57,13 @@ class EvaluateConfig:
     limit: int = 0
     seed: int = 0
 
+    def __post_init__(self) -> None:  # fail before any model is loaded
+        unknown = set(self.methods) - set(BASE_METHODS)
+        if unknown:
+            raise UserError(
+                f"unknown method(s) {sorted(unknown)}; choose from {', '.join(BASE_METHODS)}"
+            )
+
 
 def run_evaluate(
     ds: Dataset,

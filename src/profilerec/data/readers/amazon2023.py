@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from profilerec.data.io import SkipReport, iter_json_lines, missing_fields, open_binary, read_bytes
+from profilerec.data.io import SkipReport, is_gzip, iter_json_lines, missing_fields, read_bytes
 from profilerec.data.readers.base import (
     RawData,
     ReadOptions,
@@ -38,19 +38,8 @@ def read(source: Path, options: ReadOptions) -> RawData:
     else:
         files = [reviews]
         inter = _read_reviews(reviews, report)
-    if meta is None:
-        return RawData(inter, items_frame([]), files, report)
-    records = _read_meta(meta, report)
-    ids = pl.DataFrame({"item_id": list(records)}, schema={"item_id": pl.String})
-    return RawData(
-        inter,
-        ids,
-        [*files, meta],
-        report,
-        finish_items=lambda wanted: items_frame(
-            _item_row(records[i]) for i in wanted if i in records
-        ),
-    )
+    items = _read_meta(meta, report) if meta else items_frame([])
+    return RawData(inter, items, files + ([meta] if meta else []), report)
 
 
 def _locate(source: Path) -> tuple[Path, Path | None]:
@@ -96,21 +85,10 @@ def _read_reviews(path: Path, report: SkipReport) -> pl.DataFrame:
     return fast if fast is not None else _read_reviews_loop(path, report)
 
 
-#: Bytes parsed per polars call: bounds the reader's memory to the frame plus one block.
-FAST_BLOCK = 128 << 20
-
-
 def _read_reviews_fast(path: Path) -> pl.DataFrame | None:
     try:
-        frames = []
-        with open_binary(path) as fh:
-            while block := fh.read(FAST_BLOCK):
-                block += fh.readline()  # finish the block's last line
-                if block.strip():
-                    frames.append(pl.read_ndjson(io.BytesIO(block), schema=FAST_SCHEMA))
-        if not frames:
-            return None
-        frame = pl.concat(frames, rechunk=False)
+        source: Path | io.BytesIO = io.BytesIO(read_bytes(path)) if is_gzip(path) else path
+        frame = pl.read_ndjson(source, schema=FAST_SCHEMA)
     except Exception:  # any polars parse/decode error: the loop will locate it
         return None
     if frame.height == 0:
@@ -191,40 +169,24 @@ def _read_benchmark(files: list[Path], report: SkipReport) -> pl.DataFrame:
     return interactions_frame(cols)
 
 
-META_KEEP = (
-    "parent_asin",
-    "title",
-    "description",
-    "features",
-    "categories",
-    "store",
-    "price",
-    "details",
-)
-
-
-def _read_meta(path: Path, report: SkipReport) -> dict[str, dict[str, Any]]:
-    """Every meta record by ``parent_asin`` (the first wins), validated but not normalised."""
-    records: dict[str, dict[str, Any]] = {}
+def _read_meta(path: Path, report: SkipReport) -> pl.DataFrame:
+    rows = []
     for line, rec in iter_json_lines(path, report):
         if missing_fields(rec, META_FIELDS):
             report.problem(path, "missing required field parent_asin", line)
             continue
-        key = str(rec["parent_asin"])
-        if key not in records:  # keep only what _item_row reads (images etc. are large)
-            records[key] = {k: rec[k] for k in META_KEEP if k in rec}
-    return records
-
-
-def _item_row(rec: dict[str, Any]) -> dict[str, Any]:
-    details = rec.get("details") if isinstance(rec.get("details"), dict) else {}
-    return {
-        "item_id": rec["parent_asin"],
-        "title": rec.get("title"),
-        "description": rec.get("description"),
-        "features": rec.get("features"),
-        "categories": rec.get("categories"),
-        "store": rec.get("store") or details.get("Brand") or details.get("brand"),
-        "price": rec.get("price"),
-        "details": details,
-    }
+        details = rec.get("details") if isinstance(rec.get("details"), dict) else {}
+        store = rec.get("store") or details.get("Brand") or details.get("brand")
+        rows.append(
+            {
+                "item_id": rec["parent_asin"],
+                "title": rec.get("title"),
+                "description": rec.get("description"),
+                "features": rec.get("features"),
+                "categories": rec.get("categories"),
+                "store": store,
+                "price": rec.get("price"),
+                "details": details,
+            }
+        )
+    return items_frame(rows)

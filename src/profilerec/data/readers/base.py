@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,18 +32,9 @@ class RawData:
     """A source read into canonical columns, before filters and splits."""
 
     interactions: pl.DataFrame
-    #: Item metadata; a reader may fill only ``item_id`` here and set ``finish_items``.
     items: pl.DataFrame
     sources: list[Path]
     report: SkipReport
-    #: Builds full item rows for the given ids. Large meta files hold many items that
-    #: never reach the catalogue; normalising only the survivors saves most of the work.
-    finish_items: Callable[[set[str]], pl.DataFrame] | None = None
-
-    def catalogue_items(self, ids: set[str]) -> pl.DataFrame:
-        if self.finish_items is None:
-            return self.items
-        return self.finish_items(ids)
 
 
 class Reader(Protocol):
