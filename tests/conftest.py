@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from _datasets import one_torch_thread  # noqa: F401  (a fixture shared by test folders)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -70,9 +70,11 @@ def test_training_graph_holds_exactly_the_training_pairs(toy: Dataset) -> None:
 
 def test_later_interactions_never_reach_training(tmp_path: Path) -> None:
     # A late interaction with a training item (timestamp after the test target) is dropped.
-    from .conftest import write_dataset
+    from _datasets import write_dataset
 
-    ds = write_dataset(tmp_path / "d", {"u1": ["a", "b", "c", "d", "b"]}, ["a", "b", "c", "d"])
+    ds = write_dataset(
+        tmp_path / "d", {"u1": ["a", "b", "c", "d", "b"]}, catalogue=["a", "b", "c", "d"]
+    )
     graph = TrainGraph.from_dataset(ds)
     assert graph.items.tolist() == [0, 1, 2]  # a b c: d and the repeat of b are held out
     # ...and leave-last-out makes "b" (5th) the test target, "d" the validation target.
