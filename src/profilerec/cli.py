@@ -37,12 +37,13 @@ def prepare(
         "runs/demo/dataset"
     ),
     fmt: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--format",
-            help="amazon2023, amazon2018, amazon2014, google_local, movielens, recbole, csv, parquet.",
+            help="amazon2023 (default), amazon2018, amazon2014, google_local, movielens, recbole, "
+            "csv, parquet.",
         ),
-    ] = "amazon2023",
+    ] = None,
     demo: Annotated[
         bool, typer.Option(help="Use the embedded All_Beauty 5-core demo data.")
     ] = False,
@@ -90,8 +91,11 @@ def prepare(
         raise UserError("give either SOURCE or --demo (not both, not neither)")
     if missing_meta not in ("keep", "drop", "error"):
         raise UserError(f"--missing-meta must be keep, drop or error, not {missing_meta!r}")
+    if demo and fmt not in (None, "amazon2023"):
+        raise UserError("--demo is the Amazon 2023 All_Beauty data; drop --format")
+    fmt = fmt or "amazon2023"
     if demo:
-        source, fmt = demo_source(), "amazon2023"
+        source = demo_source()
     columns = dict(_pair(c) for c in column or [])
     config = PrepareConfig(
         format=fmt,
