@@ -7,9 +7,9 @@ from pathlib import Path
 
 
 def cache_root() -> Path:
-    root = Path(os.environ.get("PROFILEREC_CACHE") or Path.home() / ".cache" / "profilerec")
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """The one cache root for models and embeddings; created by whoever writes into it."""
+    env = os.environ.get("PROFILEREC_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "profilerec"
 
 
 def embedding_cache_dir() -> Path:

@@ -75,11 +75,6 @@ def run_evaluate(
     progress: bool = True,
 ) -> dict[str, Any]:
     profiles = profiles or {}
-    unknown = set(config.methods) - set(BASE_METHODS)
-    if unknown:
-        raise UserError(
-            f"unknown method(s) {sorted(unknown)}; choose from {', '.join(BASE_METHODS)}"
-        )
     examples = ds.split(config.split).sort("example_id")
     if config.limit:
         examples = examples.head(config.limit)

