@@ -1,29 +1,53 @@
 #!/usr/bin/env bash
 # The BLUE experiments of docs/results.md, end to end, on a 2-core CPU.
-# Each step resumes if re-run (profiles and training checkpoint to disk).
+# Ordered so the first comparison (zero-shot vs BLUE) lands first; every step resumes
+# if re-run (profiles are written in parts, training checkpoints every few steps).
 # Usage: bash scripts/blue_experiments.sh [RUNS_DIR]
 set -euo pipefail
-R=${1:-runs}
+R=${1:-runs/exp}
 P=.venv/bin/profilerec
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-CFG=examples/blue_all_beauty.yaml
+CFG=${CFG:-examples/blue_all_beauty.yaml}
+TOK=48   # profile length of every profiler, the same as the training rollouts
+stamp() { echo "== $(date -u +%H:%M:%S) $*"; }
 
 # data: All_Beauty leave-last-out (the demo), All_Beauty user-disjoint, Gift Cards (cross-domain)
-$P prepare --demo --out "$R/data/beauty"
-$P prepare --demo --split user_disjoint --valid-users 0.1 --test-users 0.2 --out "$R/data/beauty_user_disjoint"
-$P prepare ../shared/data/amazon2018_gift_cards_5core --format amazon2018 --out "$R/data/gift_cards"
+stamp data
+[ -f "$R/data/beauty/manifest.json" ] || $P prepare --demo --out "$R/data/beauty"
+[ -f "$R/data/beauty_ud/manifest.json" ] || $P prepare --demo --split user_disjoint --valid-users 0.1 --test-users 0.2 --out "$R/data/beauty_ud"
+[ -f "$R/data/gift_cards/manifest.json" ] || $P prepare ../shared/data/amazon2018_gift_cards_5core --format amazon2018 --out "$R/data/gift_cards"
 
-# training: BLUE and the two baseline rewards with the same budget; BLUE with a trainable embedder
-for m in blue rlpf judge; do
-  $P train "$R/data/beauty" --method "$m" --config "$CFG" --out "$R/train/$m"
-done
+prof() {  # prof DATA NAME [ADAPTER_RUN]
+  local extra=()
+  [ $# -ge 3 ] && extra=(--adapter "$3")
+  stamp "profile $1 $2"
+  $P profile "$R/data/$1" --method "$2" --out "$R/profiles/$1/$2" --max-new-tokens $TOK --batch-size 32 "${extra[@]}"
+}
+train() {  # train METHOD
+  stamp "train $1"
+  $P train "$R/data/beauty" --method "$1" --config "$CFG" --out "$R/train/$1"
+}
+evaluate() {  # evaluate DATA NAME...
+  local data=$1; shift
+  local sets=()
+  for n in "$@"; do sets+=(--profiles "$n=$R/profiles/$data/$n"); done
+  stamp "evaluate $data $*"
+  $P evaluate "$R/data/$data" --out "$R/eval/$data" "${sets[@]}" --reference zero_shot
+}
 
-# profiles of the test split: zero-shot and each trained profiler
-$P profile "$R/data/beauty" --out "$R/profiles/zero_shot" --max-new-tokens 48
-for m in blue rlpf judge; do
-  $P profile "$R/data/beauty" --method "$m" --adapter "$R/train/$m" --out "$R/profiles/$m" --max-new-tokens 48
-done
-$P evaluate "$R/data/beauty" --out "$R/eval/beauty" \
-  --profiles zero_shot="$R/profiles/zero_shot" --profiles blue="$R/profiles/blue" \
-  --profiles rlpf="$R/profiles/rlpf" --profiles judge="$R/profiles/judge" --reference zero_shot
+train blue
+prof beauty zero_shot
+prof beauty blue "$R/train/blue"
+evaluate beauty zero_shot blue
+train rlpf
+prof beauty rlpf "$R/train/rlpf"
+train judge
+prof beauty judge "$R/train/judge"
+evaluate beauty zero_shot blue rlpf judge
 $P report "$R/eval/beauty" --dataset "$R/data/beauty" --train-log "$R/train/blue" --train-log "$R/train/rlpf" --train-log "$R/train/judge"
+
+# cross-domain: the All_Beauty adapter on Gift Cards, beside Gift Cards zero-shot
+prof gift_cards zero_shot
+prof gift_cards blue "$R/train/blue"
+evaluate gift_cards zero_shot blue
+stamp done

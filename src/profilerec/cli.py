@@ -230,6 +230,12 @@ def train(
         str | None, typer.Option(help="Embedder spec for rewards and validation.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override one config option, KEY=VALUE (YAML value; repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """Train the profiler with GRPO (BLUE or a baseline reward); resumes from the last checkpoint."""
     from profilerec.data.dataset import Dataset
@@ -245,10 +251,11 @@ def train(
         "embedder": embedder,
         "seed": seed,
     }
+    overrides = {**_parse_sets(set_ or []), **overrides}
     if config is not None:
         cfg = BlueConfig.from_yaml(config, **overrides)
     else:
-        cfg = BlueConfig(**{k: v for k, v in overrides.items() if v is not None})
+        cfg = BlueConfig.from_mapping({}, "--set", **overrides)
     ds = Dataset.load(dataset)
     summary = train_blue(ds, _embedder(cfg.embedder), out_dir, cfg)
     best = summary["best"] or {}
@@ -324,6 +331,22 @@ def report(
     ds = Dataset.load(dataset)
     path = _report(run_dir, ds, None, train_runs=train_log or [])
     out.print(f"report: {path}")
+
+
+def _parse_sets(items: list[str]) -> dict[str, object]:
+    """``--set KEY=VALUE`` pairs; values are read as YAML (``true``, ``1e-4``, ``[a, b]``)."""
+    import yaml
+
+    parsed: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            parsed[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise UserError(f"--set {item!r}: the value is not valid YAML") from None
+    return parsed
 
 
 def _generator(spec: str, adapter: Path | None, batch_size: int):  # type: ignore[no-untyped-def]

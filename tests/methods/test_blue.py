@@ -158,3 +158,26 @@ def test_trainable_embedder_rounds_refresh_item_vectors(
     base = load_embedder(f"sentence-transformers:{tiny_st_dir}")
     texts = ds.item_texts(100)[:5]
     assert not np.allclose(tuned.embed(texts), base.embed(texts))
+
+
+def test_set_overrides_parse_yaml_values_and_reject_mistakes() -> None:
+    from profilerec.cli import _parse_sets
+
+    parsed = _parse_sets(["trainable_embedder=true", "learning_rate=1e-4", "lora_targets=[q_proj]"])
+    assert parsed["trainable_embedder"] is True and parsed["lora_targets"] == ["q_proj"]
+    cfg = BlueConfig.from_mapping({}, "--set", **parsed)
+    assert cfg.trainable_embedder and cfg.lora_targets == ("q_proj",) and cfg.learning_rate == 1e-4
+    with pytest.raises(UserError, match="expected KEY=VALUE"):
+        _parse_sets(["max_steps"])
+    with pytest.raises(UserError, match="--set: unknown option"):
+        BlueConfig.from_mapping({"max_stepz": 3}, "--set")
+
+
+def test_numbers_written_as_yaml_strings_are_numbers(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("learning_rate: 1e-4\nmax_steps: '7'\n")  # YAML 1.1 reads 1e-4 as a string
+    loaded = BlueConfig.from_yaml(cfg)
+    assert loaded.learning_rate == 1e-4 and loaded.max_steps == 7
+    cfg.write_text("learning_rate: fast\n")
+    with pytest.raises(UserError, match="learning_rate must be a number, got 'fast'"):
+        BlueConfig.from_yaml(cfg)

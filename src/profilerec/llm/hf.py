@@ -83,7 +83,9 @@ class TransformersGenerator:
                 raise UserError(f"{adapter}: not a PEFT adapter folder (no adapter_config.json)")
             from peft import PeftModel
 
-            self.model = PeftModel.from_pretrained(self.model, str(adapter_dir))
+            # Merged into the base weights: an unmerged LoRA adds two small matmuls per
+            # projection to every decoding step, and inference never needs them apart.
+            self.model = PeftModel.from_pretrained(self.model, str(adapter_dir)).merge_and_unload()
             base_id = f"{base_id}+adapter:{adapter_dir}#{_file_digest(adapter_dir)}"
         self.model.to(device).eval()
         # Half precision decodes differently, so it must not share fp32's cached texts.

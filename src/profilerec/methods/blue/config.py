@@ -105,13 +105,34 @@ class BlueConfig:
             raise UserError(f"{path}: not valid YAML ({exc})") from None
         if not isinstance(data, dict):
             raise UserError(f"{path}: expected a mapping of option: value")
-        data = data.get("blue", data)
+        return cls.from_mapping(data.get("blue", data), str(path), **overrides)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], source: str, **overrides: Any) -> BlueConfig:
+        """A config from option: value pairs (a YAML file's, or ``--set`` flags); ``None``
+        overrides are ignored, unknown options are an error naming ``source``."""
+        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise UserError(f"{path}: unknown option(s) {', '.join(sorted(unknown))}")
-        data.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**data)
+            raise UserError(f"{source}: unknown option(s) {', '.join(sorted(unknown))}")
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        for key, value in data.items():
+            # YAML 1.1 reads ``1e-4`` (no dot) as a string; numbers are wanted here.
+            default = defaults[key]
+            if (
+                isinstance(value, str)
+                and isinstance(default, float | int)
+                and not isinstance(default, bool)
+            ):
+                try:
+                    data[key] = type(default)(float(value))
+                except ValueError:
+                    raise UserError(f"{source}: {key} must be a number, got {value!r}") from None
+        try:
+            return cls(**data)
+        except TypeError as err:  # e.g. a list where a number belongs
+            raise UserError(f"{source}: {err}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
