@@ -214,56 +214,145 @@ def evaluate(
 def train(
     dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Run folder (adapter, logs, checkpoints).")
+        Path, typer.Option("--out", help="Run folder (adapter or model, logs, metrics).")
     ],
     method: Annotated[
-        str, typer.Option(help="blue (embedding reward), rlpf or judge (baseline rewards).")
+        str,
+        typer.Option(
+            help="blue, rlpf or judge (train the profiler LLM); proex or pte (train a "
+            "recommender on profile embeddings)."
+        ),
     ] = "blue",
-    config: Annotated[Path | None, typer.Option(help="YAML file of BlueConfig options.")] = None,
-    max_steps: Annotated[
-        int | None, typer.Option(help="Optimisation steps (overrides config).")
+    config: Annotated[
+        Path | None, typer.Option(help="YAML file of the method's config options.")
     ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Profiler LLM id/path (default: bundled SmolLM2).")
-    ] = None,
-    embedder: Annotated[
-        str | None, typer.Option(help="Embedder spec for rewards and validation.")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option(
             "--set", help="Override one config option, KEY=VALUE (YAML value; repeatable)."
         ),
     ] = None,
+    max_steps: Annotated[
+        int | None,
+        typer.Option(help="GRPO steps (blue/rlpf/judge) or epochs of each backbone (proex/pte)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Profiler LLM id/path (default: bundled SmolLM2).")
+    ] = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="Embedder spec for rewards, validation or profiles.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
+    backbone: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="proex: lightgcn, simgcl, multvae, ldiffrec; pte: sasrec, dreamrec (repeatable)."
+        ),
+    ] = None,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(help="proex/pte: folder written by `proex-profiles` / `pte-profiles`."),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option(help="proex: use the first K profiles per user/item.")
+    ] = None,
 ) -> None:
-    """Train the profiler with GRPO (BLUE or a baseline reward); resumes from the last checkpoint."""
-    from profilerec.data.dataset import Dataset
-    from profilerec.methods.blue.config import BlueConfig
-    from profilerec.methods.blue.trainer import train_blue
+    """Train the profiler with GRPO (BLUE or a baseline reward; resumes from the last
+    checkpoint), or a recommender on profile embeddings (ProEx, PtE)."""
+    from profilerec.cli_train import TrainRequest, run_train
+    from profilerec.configs import parse_sets
 
-    if method not in ("blue", "rlpf", "judge"):
-        raise UserError(f"unknown training method {method!r}; choose blue, rlpf or judge")
-    overrides = {
-        "reward": method,
-        "max_steps": max_steps,
-        "model": model,
-        "embedder": embedder,
-        "seed": seed,
-    }
-    overrides = {**_parse_sets(set_ or []), **overrides}
-    if config is not None:
-        cfg = BlueConfig.from_yaml(config, **overrides)
-    else:
-        cfg = BlueConfig.from_mapping({}, "--set", **overrides)
-    ds = Dataset.load(dataset)
-    summary = train_blue(ds, _embedder(cfg.embedder), out_dir, cfg)
-    best = summary["best"] or {}
-    out.print(
-        f"trained {summary['steps']} steps in {summary['seconds']:.0f} s; best validation "
-        f"NDCG@10 {best.get('valid_ndcg@10', float('nan')):.4f} at step {best.get('step')}; "
-        f"adapter in {out_dir}"
+    request = TrainRequest(
+        dataset=dataset,
+        out_dir=out_dir,
+        method=method,
+        config=config,
+        sets=parse_sets(set_ or []),
+        max_steps=max_steps,
+        model=model,
+        embedder=embedder,
+        seed=seed,
+        backbones=backbone or [],
+        profiles=profiles,
+        k=k,
     )
+    out.print(run_train(request, _embedder))
+
+
+@app.command("proex-profiles")
+def proex_profiles(
+    dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the profile files.")],
+    k: Annotated[int, typer.Option(help="Profiles per user and item (F1 + K-1 new ones).")] = 4,
+    entities: Annotated[str, typer.Option(help="users, items or both.")] = "both",
+    generator: Annotated[
+        str, typer.Option(help="transformers (bundled SmolLM2), transformers:ID_OR_PATH, ...")
+    ] = "transformers",
+    batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 16,
+    max_new_tokens: Annotated[int, typer.Option(help="Maximum tokens per step's text.")] = 48,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature of F4.")] = 0.9,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+) -> None:
+    """ProEx's four-step chain of thought: K profiles per user and item (resumable)."""
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.proex.cot import ProExProfilesConfig, run_proex_profiles
+
+    ds = Dataset.load(dataset)
+    cfg = ProExProfilesConfig(
+        k=k,
+        entities=entities,  # type: ignore[arg-type]
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        seed=seed,
+    )
+    path = run_proex_profiles(ds, _generator(generator, None, batch_size), out_dir, cfg)
+    out.print(f"profiles written to {path}")
+
+
+@app.command("pte-profiles")
+def pte_profiles(
+    dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for users/items.parquet.")],
+    rounds: Annotated[
+        int | None, typer.Option(help="Refinement rounds after round 0 (0 = single pass).")
+    ] = None,
+    candidates: Annotated[
+        int | None, typer.Option(help="Candidate profiles per user and item (final round).")
+    ] = None,
+    generator: Annotated[
+        str, typer.Option(help="transformers (bundled SmolLM2), transformers:ID_OR_PATH, ...")
+    ] = "transformers",
+    embedder: Annotated[
+        str, typer.Option(help="Embedder of the selection reward.")
+    ] = "sentence-transformers",
+    batch_size: Annotated[int | None, typer.Option(help="Prompts per generation batch.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML file of PtEProfilesConfig options.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override one option, KEY=VALUE (YAML value; repeatable)."),
+    ] = None,
+) -> None:
+    """PtE's bidirectional user/item profiles, refined in rounds, candidates selected by a
+    group-relative collaborative reward (resumable)."""
+    from profilerec.configs import from_mapping, parse_sets, read_yaml_options
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.pte.profiling import PtEProfilesConfig, run_pte_profiles
+
+    data = read_yaml_options(config, "pte") if config else {}
+    overrides = {
+        **parse_sets(set_ or []),
+        "rounds": rounds,
+        "candidates": candidates,
+        "batch_size": batch_size,
+    }
+    cfg = from_mapping(PtEProfilesConfig, data, str(config or "--set"), **overrides)
+    ds = Dataset.load(dataset)
+    gen = _generator(generator, None, cfg.batch_size)
+    path = run_pte_profiles(ds, gen, _embedder(embedder), out_dir, cfg)
+    out.print(f"profiles written to {path}")
 
 
 @app.command()
@@ -331,22 +420,6 @@ def report(
     ds = Dataset.load(dataset)
     path = _report(run_dir, ds, None, train_runs=train_log or [])
     out.print(f"report: {path}")
-
-
-def _parse_sets(items: list[str]) -> dict[str, object]:
-    """``--set KEY=VALUE`` pairs; values are read as YAML (``true``, ``1e-4``, ``[a, b]``)."""
-    import yaml
-
-    parsed: dict[str, object] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"--set {item!r}: expected KEY=VALUE")
-        try:
-            parsed[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise UserError(f"--set {item!r}: the value is not valid YAML") from None
-    return parsed
 
 
 def _generator(spec: str, adapter: Path | None, batch_size: int):  # type: ignore[no-untyped-def]

@@ -161,7 +161,7 @@ def test_trainable_embedder_rounds_refresh_item_vectors(
 
 
 def test_set_overrides_parse_yaml_values_and_reject_mistakes() -> None:
-    from profilerec.cli import _parse_sets
+    from profilerec.configs import parse_sets as _parse_sets
 
     parsed = _parse_sets(["trainable_embedder=true", "learning_rate=1e-4", "lora_targets=[q_proj]"])
     assert parsed["trainable_embedder"] is True and parsed["lora_targets"] == ["q_proj"]

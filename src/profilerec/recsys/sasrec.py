@@ -7,15 +7,13 @@ re-exported here, so ``from profilerec.recsys.sasrec import ...`` reaches the wh
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
+from profilerec.recsys.fit import fit_epochs
 from profilerec.recsys.sasrec_model import SASRec, SASRecConfig
 from profilerec.recsys.sequences import padded, sasrec_histories, training_sequences, windows
 from profilerec.retrieval.metrics import NDCG
@@ -97,28 +95,19 @@ def train_sasrec(
                 model.item_table[0] = 0.0
         params = [p for p in model.parameters() if p.requires_grad]
         opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-        best, best_state, stale = -1.0, None, 0
-        bar = tqdm(range(config.epochs), desc="SASRec", unit="epoch", disable=not progress)
-        for _ in bar:
-            model.train()
-            total = 0.0
-            for batch in torch.randperm(len(seqs), generator=gen).split(config.batch_size):
-                loss = _loss(model, seqs[batch], gen)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(batch)
-            bar.set_postfix(loss=f"{total / len(seqs):.4f}")
-            if valid is None:
-                continue
-            ndcg = _valid_ndcg(model, *valid)
-            bar.set_postfix(loss=f"{total / len(seqs):.4f}", valid_ndcg10=f"{ndcg:.4f}")
-            if ndcg > best:
-                best, best_state, stale = ndcg, copy.deepcopy(model.state_dict()), 0
-            elif (stale := stale + 1) >= (config.patience or 0):
-                break
-        if best_state is not None:
-            model.load_state_dict(best_state)
+        fit_epochs(
+            model,
+            opt,
+            len(seqs),
+            lambda batch: _loss(model, seqs[batch], gen),
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            gen=gen,
+            valid=None if valid is None else lambda: _valid_ndcg(model, *valid),
+            patience=config.patience,
+            desc="SASRec",
+            progress=progress,
+        )
     return model.eval()
 
 

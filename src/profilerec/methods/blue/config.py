@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from profilerec.configs import from_mapping, read_yaml_options
 from profilerec.errors import UserError
 
 RewardKind = Literal["blue", "rlpf", "judge"]
@@ -96,43 +95,13 @@ class BlueConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> BlueConfig:
-        path = Path(path)
-        if not path.is_file():
-            raise UserError(f"config file {path} not found")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise UserError(f"{path}: not valid YAML ({exc})") from None
-        if not isinstance(data, dict):
-            raise UserError(f"{path}: expected a mapping of option: value")
-        return cls.from_mapping(data.get("blue", data), str(path), **overrides)
+        """A config from a YAML file (its ``blue:`` block if it has one) plus overrides."""
+        return from_mapping(cls, read_yaml_options(Path(path), "blue"), str(path), **overrides)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: str, **overrides: Any) -> BlueConfig:
-        """A config from option: value pairs (a YAML file's, or ``--set`` flags); ``None``
-        overrides are ignored, unknown options are an error naming ``source``."""
-        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise UserError(f"{source}: unknown option(s) {', '.join(sorted(unknown))}")
-        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
-        for key, value in data.items():
-            # YAML 1.1 reads ``1e-4`` (no dot) as a string; numbers are wanted here.
-            default = defaults[key]
-            if (
-                isinstance(value, str)
-                and isinstance(default, float | int)
-                and not isinstance(default, bool)
-            ):
-                try:
-                    data[key] = type(default)(float(value))
-                except ValueError:
-                    raise UserError(f"{source}: {key} must be a number, got {value!r}") from None
-        try:
-            return cls(**data)
-        except TypeError as err:  # e.g. a list where a number belongs
-            raise UserError(f"{source}: {err}") from None
+        """A config from option: value pairs (a YAML file's, or ``--set`` flags)."""
+        return from_mapping(cls, data, source, **overrides)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
+from profilerec.evaluate.results import evaluation_examples
 from profilerec.methods.proex.config import BackboneConfig, ProExConfig
 from profilerec.methods.proex.environments import environment_weights
 from profilerec.methods.proex.fusion import LossTerms, discriminative_loss, generative_loss
@@ -146,18 +147,8 @@ def evaluate_backbone(
 ) -> dict[str, np.ndarray]:
     """Per-example metrics (rows in ``dataset.split(split)`` order) over the full catalogue,
     with each user's past masked; the input of ``paired_bootstrap``."""
-    examples = dataset.split(split)
-    if examples.is_empty():
-        raise UserError(f"the dataset has no {split} examples to evaluate")
-    if model.n_items != len(dataset.item_ids):
-        raise UserError(
-            f"model was trained on {model.n_items} items but the dataset has "
-            f"{len(dataset.item_ids)}; evaluate on the dataset it was trained on"
-        )
     index = model.user_index
-    unknown = [u for u in examples["user_id"] if u not in index]
-    if unknown:
-        raise UserError(f"user {unknown[0]!r} was not in the training dataset")
+    examples = evaluation_examples(dataset, split, model.n_items, index)
     users = torch.tensor([index[u] for u in examples["user_id"]])
     targets = [dataset.item_index[i] for i in examples["item_id"]]
     masks = dataset.seen_before(examples)

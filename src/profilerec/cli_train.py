@@ -1,0 +1,159 @@
+"""What ``profilerec train`` runs for each method; the option parsing stays in ``cli.py``.
+
+BLUE and its baselines train the profiler LLM (GRPO); ProEx and PtE train recommenders on
+profile embeddings written by their own profile commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from profilerec.configs import from_mapping, read_yaml_options
+from profilerec.errors import UserError
+
+PROFILER_METHODS = ("blue", "rlpf", "judge")
+RECOMMENDER_METHODS = ("proex", "pte")
+
+
+@dataclass
+class TrainRequest:
+    """The ``train`` command's options, as given (``None`` = not given)."""
+
+    dataset: Path
+    out_dir: Path
+    method: str
+    config: Path | None
+    sets: dict[str, Any]
+    max_steps: int | None
+    model: str | None
+    embedder: str | None
+    seed: int | None
+    backbones: list[str]
+    profiles: Path | None
+    k: int | None
+
+
+def _only_for(req: TrainRequest, allowed: set[str]) -> None:
+    given = {
+        "--backbone": bool(req.backbones),
+        "--profiles": req.profiles is not None,
+        "--k": req.k is not None,
+        "--model": req.model is not None,
+    }
+    wrong = [flag for flag, on in given.items() if on and flag not in allowed]
+    if wrong:
+        raise UserError(f"{', '.join(wrong)} does not apply to --method {req.method}")
+
+
+def run_train(req: TrainRequest, load_embedder: Any) -> str:
+    """Train as ``req`` asks; returns the line to print."""
+    if req.method in PROFILER_METHODS:
+        return _train_profiler(req, load_embedder)
+    if req.method == "proex":
+        return _train_proex(req, load_embedder)
+    if req.method == "pte":
+        return _train_pte(req, load_embedder)
+    raise UserError(
+        f"unknown training method {req.method!r}; choose one of "
+        f"{', '.join(PROFILER_METHODS + RECOMMENDER_METHODS)}"
+    )
+
+
+def _train_profiler(req: TrainRequest, load_embedder: Any) -> str:
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.blue.config import BlueConfig
+    from profilerec.methods.blue.trainer import train_blue
+
+    _only_for(req, {"--model"})
+    overrides = {
+        **req.sets,
+        "reward": req.method,
+        "max_steps": req.max_steps,
+        "model": req.model,
+        "embedder": req.embedder,
+        "seed": req.seed,
+    }
+    data = read_yaml_options(req.config, "blue") if req.config else {}
+    source = str(req.config) if req.config else "--set"
+    cfg = from_mapping(BlueConfig, data, source, **overrides)
+    ds = Dataset.load(req.dataset)
+    summary = train_blue(ds, load_embedder(cfg.embedder), req.out_dir, cfg)
+    best = summary["best"] or {}
+    return (
+        f"trained {summary['steps']} steps in {summary['seconds']:.0f} s; best validation "
+        f"NDCG@10 {best.get('valid_ndcg@10', float('nan')):.4f} at step {best.get('step')}; "
+        f"adapter in {req.out_dir}"
+    )
+
+
+def _train_proex(req: TrainRequest, load_embedder: Any) -> str:
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.proex.config import BACKBONE_CONFIGS, ProExConfig
+    from profilerec.methods.proex.cot import profile_vectors
+    from profilerec.methods.proex.run import run_proex
+
+    _only_for(req, {"--backbone", "--profiles", "--k"})
+    if req.profiles is None:
+        raise UserError(
+            "--method proex needs --profiles DIR (written by `profilerec proex-profiles`)"
+        )
+    backbones = req.backbones or ["lightgcn"]
+    unknown = [b for b in backbones if b not in BACKBONE_CONFIGS]
+    if unknown:
+        raise UserError(
+            f"unknown backbone {unknown[0]!r} for proex; choose from {', '.join(BACKBONE_CONFIGS)}"
+        )
+    data = read_yaml_options(req.config, "proex") if req.config else {}
+    source = str(req.config) if req.config else "--set"
+    cfg = from_mapping(ProExConfig, data, source, **{**req.sets, "seed": req.seed})
+    ds = Dataset.load(req.dataset)
+    users, items, diversity = profile_vectors(
+        ds, req.profiles, load_embedder(req.embedder or "sentence-transformers"), k=req.k
+    )
+    backbone_configs = (
+        {b: BACKBONE_CONFIGS[b](epochs=req.max_steps) for b in backbones}  # type: ignore[call-arg]
+        if req.max_steps
+        else None
+    )
+    result = run_proex(
+        ds,
+        req.out_dir,
+        backbones=backbones,
+        user_vecs=users,
+        item_vecs=items,
+        config=cfg,
+        diversity=diversity,
+        backbone_configs=backbone_configs,
+    )
+    from profilerec.cli import print_metrics
+
+    print_metrics(result)
+    return f"metrics and ranks written to {req.out_dir}"
+
+
+def _train_pte(req: TrainRequest, load_embedder: Any) -> str:
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.pte.run import PtERunConfig, run_pte
+
+    _only_for(req, {"--backbone", "--profiles"})
+    if req.profiles is None:
+        raise UserError("--method pte needs --profiles DIR (written by `profilerec pte-profiles`)")
+    data = read_yaml_options(req.config, "pte") if req.config else {}
+    source = str(req.config) if req.config else "--set"
+    overrides = {**req.sets, "seed": req.seed, "epochs": req.max_steps}
+    cfg = from_mapping(PtERunConfig, data, source, **overrides)
+    ds = Dataset.load(req.dataset)
+    result = run_pte(
+        ds,
+        req.out_dir,
+        backbones=req.backbones or ["sasrec", "dreamrec"],
+        profiles_dir=req.profiles,
+        embedder=load_embedder(req.embedder or "sentence-transformers"),
+        config=cfg,
+    )
+    from profilerec.cli import print_metrics
+
+    print_metrics(result)
+    return f"metrics, slices and ranks written to {req.out_dir}"

@@ -1,0 +1,71 @@
+"""Building dataclass configs from option: value pairs (YAML files, ``--set`` flags).
+
+One function for every config class (BlueConfig, ProExConfig, ...), so every command
+reports unknown options and mistyped numbers the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from profilerec.errors import UserError
+
+T = TypeVar("T")
+
+
+def from_mapping(cls: type[T], data: dict[str, Any], source: str, **overrides: Any) -> T:
+    """``cls(**data)`` with ``overrides`` on top (``None`` ones ignored); unknown options
+    and non-numbers where numbers belong are a :class:`UserError` naming ``source``."""
+    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise UserError(f"{source}: unknown option(s) {', '.join(sorted(unknown))}")
+    for key, value in data.items():
+        # YAML 1.1 reads ``1e-4`` (no dot) as a string; numbers are wanted here.
+        default = fields[key].default
+        if isinstance(value, str) and isinstance(default, float | int):
+            if isinstance(default, bool):
+                continue
+            try:
+                data[key] = type(default)(float(value))
+            except ValueError:
+                raise UserError(f"{source}: {key} must be a number, got {value!r}") from None
+    try:
+        return cls(**data)
+    except TypeError as err:  # e.g. a list where a number belongs
+        raise UserError(f"{source}: {err}") from None
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` pairs; values are read as YAML (``true``, ``1e-4``, ``[a, b]``)."""
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            parsed[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise UserError(f"--set {item!r}: the value is not valid YAML") from None
+    return parsed
+
+
+def read_yaml_options(path: Path, section: str) -> dict[str, Any]:
+    """The option mapping of a YAML config file (its ``section:`` block if there is one)."""
+    if not path.is_file():
+        raise UserError(f"config file {path} not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of option: value")
+    block = data.get(section, data)
+    if not isinstance(block, dict):
+        raise UserError(f"{path}: '{section}' must be a mapping of option: value")
+    return block

@@ -1,0 +1,56 @@
+"""The epoch loop shared by the sequential backbones (SASRec, DreamRec, PtE's versions).
+
+Written by hand because it is a dozen lines that the backbones need identically (shuffled
+mini-batches from a seeded generator, validation-based early stopping keeping the best
+state), and a trainer framework would bring callbacks and devices they do not use.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+
+def fit_epochs(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    n_rows: int,
+    batch_loss: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    gen: torch.Generator,
+    valid: Callable[[], float] | None = None,
+    patience: int | None = None,
+    desc: str = "training",
+    progress: bool = False,
+) -> None:
+    """Train in place: each epoch visits the ``n_rows`` rows in a random order, in batches
+    given to ``batch_loss(row_indices)``. With ``valid`` (a score, higher is better) the
+    loop stops after ``patience`` epochs without a better score and keeps the best state."""
+    best, best_state, stale = -float("inf"), None, 0
+    bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=not progress)
+    for _ in bar:
+        model.train()
+        total = 0.0
+        for batch in torch.randperm(n_rows, generator=gen).split(batch_size):
+            loss = batch_loss(batch)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(batch)
+        if valid is None:
+            bar.set_postfix(loss=f"{total / n_rows:.4f}")
+            continue
+        score = valid()
+        bar.set_postfix(loss=f"{total / n_rows:.4f}", valid_ndcg10=f"{score:.4f}")
+        if score > best:
+            best, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
+        elif (stale := stale + 1) >= (patience or 0):
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
