@@ -33,11 +33,17 @@ class QuickstartConfig:
         )
     )
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
-    #: Also train the profiler with BLUE (a short CPU run) and evaluate its profiles.
+    #: Also train the profiler with BLUE (a short CPU run) and evaluate the profiles of its
+    #: final step (validation on a few dozen users is too noisy to pick a step on this data).
     train: bool = False
     blue: BlueConfig = field(
         default_factory=lambda: BlueConfig(
-            max_steps=20, eval_every=10, eval_examples=64, max_completion_length=64
+            max_steps=20,
+            prompts_per_step=1,
+            learning_rate=2e-4,
+            eval_every=10,
+            eval_examples=48,
+            max_completion_length=64,
         )
     )
 
@@ -73,7 +79,7 @@ def run_quickstart(
     }
     train_logs: dict[str, Any] = {}
     if config.train:
-        from profilerec.methods.blue.trainer import adapter_dir, train_blue
+        from profilerec.methods.blue.trainer import ADAPTER_DIR, train_blue
         from profilerec.report import load_train_log
 
         console.rule(f"3/{steps} train the profiler with BLUE (GRPO)")
@@ -81,7 +87,7 @@ def run_quickstart(
         train_blue(ds, embedder, run, config.blue)
         blue_prof = dataclasses.replace(prof, method="blue")
         path = run_profile(
-            ds, generator(adapter_dir(run)), out_dir / "profiles" / "blue", blue_prof
+            ds, generator(run / ADAPTER_DIR), out_dir / "profiles" / "blue", blue_prof
         )
         sets["blue"] = load_profiles(path)
         train_logs["blue"] = load_train_log(run / "train_log.jsonl")
