@@ -192,7 +192,7 @@ def test_bad_config_is_a_user_error() -> None:
 def test_bce_negatives_avoid_the_window() -> None:
     gen = torch.Generator().manual_seed(0)
     batch = torch.tensor([[1, 2, 3, 0], [4, 5, 0, 0]]).repeat(64, 1)  # internal indices
-    neg = sasrec_module._negatives(batch, 6, gen)
+    neg = sasrec_module.negatives(batch, 6, gen)
     assert neg.shape == batch.shape
     assert ((neg >= 1) & (neg <= 6)).all()
     first, second = neg[0::2], neg[1::2]

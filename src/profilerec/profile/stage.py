@@ -84,7 +84,7 @@ def run_profile(
         raise UserError(f"no examples in split(s) {', '.join(config.splits)}")
     prompts = build_prompts(ds, examples, template, config.history)
     keys = [cache_key(p, generator.model_id, config.generation) for p in prompts]
-    done = _load_parts(parts_dir)
+    done = load_parts(parts_dir)
     (out_dir / "profile_config.json").write_text(
         json.dumps({**dataclasses.asdict(config), "model_id": generator.model_id}, indent=2)
     )
@@ -133,7 +133,7 @@ def run_profile(
     return path
 
 
-def _load_parts(parts_dir: Path) -> dict[str, str]:
+def load_parts(parts_dir: Path) -> dict[str, str]:
     done: dict[str, str] = {}
     for part in sorted(parts_dir.glob("part-*.parquet")):
         frame = pl.read_parquet(part)

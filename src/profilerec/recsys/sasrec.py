@@ -22,13 +22,14 @@ from profilerec.retrieval.scoring import rank_by_scores
 __all__ = [
     "SASRec",
     "SASRecConfig",
+    "negatives",
     "sasrec_histories",
     "train_sasrec",
     "training_sequences",
 ]
 
 
-def _negatives(seqs: torch.Tensor, n_items: int, gen: torch.Generator) -> torch.Tensor:
+def negatives(seqs: torch.Tensor, n_items: int, gen: torch.Generator) -> torch.Tensor:
     """One random item per position outside its window, as the paper draws negatives
     outside the user's sequence. Rejection sampling; the cap only binds when a window
     covers nearly the whole catalogue."""
@@ -50,7 +51,7 @@ def _loss(model: SASRec, batch: torch.Tensor, gen: torch.Generator) -> torch.Ten
     if model.config.loss == "ce":
         logits = hidden @ items[1:].T
         return F.cross_entropy(logits.flatten(0, 1), targets.flatten() - 1, ignore_index=-1)
-    neg = _negatives(batch, model.n_items, gen)[:, 1:]
+    neg = negatives(batch, model.n_items, gen)[:, 1:]
     real = targets > 0
     pos_logit = (hidden * items[targets]).sum(-1)[real]
     neg_logit = (hidden * items[neg]).sum(-1)[real]

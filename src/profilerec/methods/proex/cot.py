@@ -313,7 +313,7 @@ def run_proex_profiles(
     (out_dir / CONFIG_FILE).write_text(
         json.dumps({**dataclasses.asdict(config), "model_id": generator.model_id}, indent=2)
     )
-    done = _load_parts(parts_dir)
+    done = _load_chains(parts_dir)
     plans = []
     for kind in config.kinds:
         ids, prompts = f1_prompts(ds, kind, config, templates)
@@ -384,7 +384,7 @@ def _rows(part: pl.DataFrame) -> dict[str, Chain]:
     }
 
 
-def _load_parts(parts_dir: Path) -> dict[str, Chain]:
+def _load_chains(parts_dir: Path) -> dict[str, Chain]:
     done: dict[str, Chain] = {}
     for path in sorted(parts_dir.glob("*-*.parquet")):
         frame = pl.read_parquet(path)

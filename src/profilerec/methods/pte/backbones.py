@@ -38,7 +38,7 @@ from profilerec.recsys.dreamrec import (
 )
 from profilerec.recsys.fit import fit_epochs
 from profilerec.recsys.graph import user_order
-from profilerec.recsys.sasrec import SASRec, SASRecConfig, _negatives
+from profilerec.recsys.sasrec import SASRec, SASRecConfig, negatives
 from profilerec.recsys.sequences import padded, sasrec_histories, windows
 from profilerec.retrieval import default_metrics, per_user_table, rank_by_scores
 
@@ -202,7 +202,7 @@ class PtEModel(nn.Module):
         if self.base.config.loss == "ce":
             logits = hidden @ items[1:].T
             return F.cross_entropy(logits.flatten(0, 1), targets.flatten() - 1, ignore_index=-1)
-        neg = _negatives(batch, self.n_items, gen)[:, 1:]
+        neg = negatives(batch, self.n_items, gen)[:, 1:]
         real = targets > 0
         pos_logit = (hidden * items[targets]).sum(-1)[real]
         neg_logit = (hidden * items[neg]).sum(-1)[real]

@@ -44,7 +44,7 @@ from profilerec.llm.prompts import PromptTemplate, load_template
 from profilerec.methods.pte.neighbours import item_users, training_histories, user_neighbours
 from profilerec.methods.pte.reward import CollaborativeReward, PtERewardConfig
 from profilerec.methods.pte.selection import group_relative
-from profilerec.profile.stage import PARTS_DIR, _load_parts, cache_key
+from profilerec.profile.stage import PARTS_DIR, cache_key, load_parts
 from profilerec.recsys.graph import user_order
 
 USERS_FILE = "users.parquet"
@@ -296,7 +296,7 @@ class _Runner:
     ) -> None:
         self.generator, self.parts_dir, self.cfg = generator, parts_dir, config
         self.advance, self.stop_after = advance, stop_after_batches
-        self.done = _load_parts(parts_dir)
+        self.done = load_parts(parts_dir)
         self.generated = 0
 
     def decoding(self, cand: int) -> GenerationConfig:

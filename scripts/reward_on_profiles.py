@@ -1,0 +1,56 @@
+"""BLUE's embedding reward on fixed test examples, for several profile sets.
+
+Training logs one user's rollouts per step, so its reward curve mixes learning with which
+user came up; this scores every profile set on the same examples (the same negatives
+per example), which is the before/after comparison of the reward itself.
+Usage: python scripts/reward_on_profiles.py DATA NAME=PROFILES_DIR [...] [--split test]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from profilerec.data.dataset import Dataset
+from profilerec.embed import load_embedder
+from profilerec.methods.rewards import EmbeddingReward
+from profilerec.paths import embedding_cache_dir
+from profilerec.profile.stage import load_profiles
+from profilerec.retrieval import bootstrap_ci
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dataset")
+    parser.add_argument("sets", nargs="+")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--item-text-budget", type=int, default=300)
+    args = parser.parse_args()
+    ds = Dataset.load(args.dataset)
+    embedder = load_embedder("sentence-transformers", cache_dir=embedding_cache_dir())
+    reward = EmbeddingReward(embedder, embedder.embed(ds.item_texts(args.item_text_budget)))
+    examples = ds.split(args.split).sort("example_id")
+    targets = [[ds.item_index[i]] for i in examples["item_id"]]
+    history = ds.seen_before(examples)
+    print("| profiles | embedding reward (logprob, 128 negatives) [95% CI] | examples |")
+    print("|---|---|---:|")
+    for spec in args.sets:
+        name, _, path = spec.partition("=")
+        frame = load_profiles(path).select("example_id", "profile")
+        texts = dict(zip(frame["example_id"], frame["profile"], strict=True))
+        rows = [texts[e] for e in examples["example_id"]]
+        values = np.array(
+            [
+                v if v is not None else np.nan
+                for v in reward([None] * len(rows), rows, positives=targets, history_idx=history)
+            ],
+            dtype=float,
+        )
+        values = values[np.isfinite(values)]
+        ci = bootstrap_ci(values)
+        print(f"| {name} | {values.mean():.3f} [{ci.low:.3f}, {ci.high:.3f}] | {len(values)} |")
+
+
+if __name__ == "__main__":
+    main()
