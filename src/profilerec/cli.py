@@ -131,7 +131,10 @@ def profile(
         ),
     ] = "transformers",
     adapter: Annotated[
-        Path | None, typer.Option(help="LoRA adapter (a `profilerec train` run folder).")
+        Path | None,
+        typer.Option(
+            help="LoRA adapter: a `profilerec train` run folder (its best_adapter/, else adapter/) or an adapter folder such as RUN/adapter (the final step)."
+        ),
     ] = None,
     split: Annotated[
         list[str] | None, typer.Option(help="Split(s) to profile (repeatable).")
