@@ -1,6 +1,7 @@
 """Print a markdown table of an evaluation's metrics.json (for docs/results.md).
 
 Usage: python scripts/results_table.py EVAL_DIR [--metrics recall@10,ndcg@10]
+(also prints the per-slice tables of a PtE run's slices.json)
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ def main() -> None:
     print(table(result, args.metrics.split(",")))
     print()
     print(comparisons(result))
+    slices_path = args.eval_dir / "slices.json"  # PtE runs: the same per slice
+    if slices_path.is_file():
+        for name, part in json.loads(slices_path.read_text()).items():
+            if name == "overall":
+                continue
+            print(f"\n#### slice {name} ({part['n']} examples)\n")
+            if part["n"]:
+                print(table(part, args.metrics.split(",")))
 
 
 if __name__ == "__main__":
