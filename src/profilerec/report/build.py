@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +11,20 @@ import polars as pl
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import DataError, UserError
+from profilerec.report import tables
 from profilerec.report.html import write_report
 
 REPORT_FILE = "report.html"
+SLICES_FILE = "slices.json"  # written by PtE runs next to metrics.json
 TRAIN_LOG_NAMES = ("train_log.jsonl", "train_log.json", "train_log.csv")
 
 
 def build_from_dirs(run_dir: str | Path, dataset_dir: str | Path, **options: Any) -> Path:
     """Report on an ``evaluate`` output folder; ``options`` go to ``write_report``.
 
-    Reads ``metrics.json`` and ``ranks.parquet`` from ``run_dir``, every
-    ``profiles.parquet`` in ``run_dir`` or one folder below it, and every training log
-    (``train_log.jsonl``/``.json``/``.csv``) anywhere under it.
+    Reads ``metrics.json`` and ``ranks.parquet`` from ``run_dir``, ``slices.json`` when
+    there (PtE runs), every ``profiles.parquet`` in ``run_dir`` or one folder below it,
+    and every training log (``train_log.jsonl``/``.json``/``.csv``) anywhere under it.
     """
     run = Path(run_dir)
     metrics_path, ranks_path = run / "metrics.json", run / "ranks.parquet"
@@ -35,6 +38,7 @@ def build_from_dirs(run_dir: str | Path, dataset_dir: str | Path, **options: Any
         raise DataError(
             metrics_path, "no 'metrics' table; is this the output of `profilerec evaluate`?"
         )
+    _located(metrics_path, tables.check_diversity, metrics.get("diversity"))
     return write_report(
         run / REPORT_FILE,
         metrics=metrics,
@@ -43,6 +47,7 @@ def build_from_dirs(run_dir: str | Path, dataset_dir: str | Path, **options: Any
         **{
             "profiles": find_profiles(run, set(metrics["metrics"])),
             "train_logs": find_train_logs(run),
+            "slices": load_slices(run / SLICES_FILE),
             **options,  # explicit profiles / train_logs win over what was found on disk
         },
     )
@@ -71,6 +76,23 @@ def find_profiles(run: Path, evaluated: set[str]) -> dict[str, pl.DataFrame]:
         name = next((c for c in candidates if c in evaluated), candidates[0])
         found[name if name not in found else f"{name} ({folder})"] = frame
     return found
+
+
+def load_slices(path: Path) -> dict[str, Any] | None:
+    """A PtE run's per-slice summaries; None when the run wrote none (not a PtE run)."""
+    if not path.is_file():
+        return None
+    slices = _read_json(path)
+    _located(path, tables.check_slices, slices)
+    return slices
+
+
+def _located(path: Path, check: Callable[[Any], None], value: Any) -> None:
+    """Run ``check`` on what was read from ``path``; a failure names the file."""
+    try:
+        check(value)
+    except UserError as err:
+        raise DataError(path, str(err)) from None
 
 
 def find_train_logs(run: Path) -> dict[str, list[dict[str, Any]]]:

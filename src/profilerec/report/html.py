@@ -33,6 +33,7 @@ def write_report(
     profiles: Mapping[str, pl.DataFrame] | None = None,
     train_logs: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     before_after: Sequence[tuple[str, str]] | None = None,
+    slices: Mapping[str, Any] | None = None,
     title: str = "profilerec report",
     n_users: int = 5,
     seed: int = 0,
@@ -44,9 +45,16 @@ def write_report(
     ``train_logs``: run name -> per-step log rows; adds the training-curves section.
     ``before_after``: (set, set) pairs of ``profiles`` keys shown side by side for the
     same users, e.g. ``[("zero_shot", "blue")]``; adds the before/after section.
+    ``slices``: the contents of a PtE run's ``slices.json``; adds one table per slice.
+    A ``diversity`` entry in ``metrics`` (ProEx runs) adds the profile-diversity table.
     ``seed`` picks the example users; ``date`` defaults to today.
     """
     tables.check_metrics(metrics)
+    try:
+        tables.check_slices(slices or {})
+    except UserError as err:
+        raise UserError(f"slices: {err}") from None
+    tables.check_diversity(metrics.get("diversity"))
     missing = [c for c in RANK_COLUMNS if c not in ranks.columns]
     if missing:
         raise UserError(
@@ -68,6 +76,9 @@ def write_report(
         "reference": metrics.get("reference"),
         "table": tables.metrics_table(metrics),
         "comparisons": tables.comparisons_table(metrics),
+        "slices": tables.slice_tables(slices or {}),
+        "diversity": tables.diversity_table(metrics.get("diversity")),
+        "diversity_k": (metrics.get("diversity") or {}).get("k"),
         "bars": plots.metric_bars(result_metrics, metrics.get("ci") or {}, headline),
         "bars_caption": " and ".join(tables.metric_label(k) for k in headline),
         "split": metrics.get("split", ""),

@@ -1,15 +1,27 @@
-"""The report's tables: metrics with CIs (best per column marked) and paired comparisons."""
+"""The report's tables: metrics with CIs (best per column marked), paired comparisons,
+per-slice metrics (PtE's ``slices.json``) and profile diversity (ProEx's ``metrics.json``)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from profilerec.errors import UserError
 
 _CUTOFF = re.compile(r"^recall@(\d+)$")
+#: What each slice table shows: a fixed cutoff, so slices of different runs compare.
+SLICE_COLUMNS = [("recall@10", "Recall@10"), ("ndcg@10", "NDCG@10")]
+#: One line per slice ``evaluate.slices`` defines (from training interactions only).
+SLICE_NOTES = {
+    "cold_users": "users with few training interactions (cold start)",
+    "warm_users": "users that are not cold",
+    "tail_items": "targets among the least popular items in training (long tail)",
+    "head_items": "targets among the popular items",
+    "tail_users": "users among the least active in training (long tail)",
+    "head_users": "users among the most active",
+}
 
 
 @dataclass(frozen=True)
@@ -80,9 +92,12 @@ def fmt_ci(interval: Sequence[float] | None) -> str:
 
 
 def metrics_table(result: Mapping[str, Any]) -> MetricsTable:
+    return _table(result, metric_columns(result["metrics"]))
+
+
+def _table(result: Mapping[str, Any], columns: list[tuple[str, str]]) -> MetricsTable:
     metrics: Mapping[str, Mapping[str, float]] = result["metrics"]
     ci: Mapping[str, Mapping[str, list[float]]] = result.get("ci") or {}
-    columns = metric_columns(metrics)
     best = {
         key: max((m[key] for m in metrics.values() if key in m), default=None) for key, _ in columns
     }
@@ -128,3 +143,96 @@ def metric_label(key: str) -> str:
     name, _, k = key.partition("@")
     label = {"ndcg": "NDCG", "recall": "Recall", "hr": "HR", "mrr": "MRR"}.get(name, name)
     return f"{label}@{k}" if k else label
+
+
+@dataclass(frozen=True)
+class SliceTable:
+    """One slice of the test split: its size and, when not empty, the metrics table."""
+
+    name: str
+    note: str
+    n: int
+    table: MetricsTable
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _is_interval(x: Any) -> bool:
+    return isinstance(x, list) and len(x) == 2 and all(_is_number(v) for v in x)
+
+
+def _check_nested(part: Mapping[str, Any], key: str, ok: Callable[[Any], bool], what: str) -> None:
+    """``part[key]``, when present, must be method -> {metric: value with ``ok``}."""
+    table = part.get(key, {})
+    if not isinstance(table, Mapping):
+        raise UserError(f"'{key}' must be an object of method -> {{metric: {what}}}")
+    for method, values in table.items():
+        bad = (
+            "not an object"
+            if not isinstance(values, Mapping)
+            else next((f"{k!r} is not {what}" for k, v in values.items() if not ok(v)), None)
+        )
+        if bad:
+            raise UserError(f"'{key}' of method {method!r}: {bad}")
+
+
+def check_slices(slices: Mapping[str, Any]) -> None:
+    """Fail with one line when the dict is not what a PtE run writes to ``slices.json``."""
+    if not isinstance(slices, Mapping):
+        raise UserError("expected an object of slice name -> {n, metrics, ci}")
+    for name, part in slices.items():
+        if not isinstance(part, Mapping):
+            raise UserError(f"slice {name!r} is not an object with n, metrics and ci")
+        n = part.get("n")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise UserError(f"slice {name!r}: 'n' must be a non-negative integer, got {n!r}")
+        try:
+            _check_nested(part, "metrics", _is_number, "a number")
+            _check_nested(part, "ci", _is_interval, "a [lo, hi] pair")
+        except UserError as err:
+            raise UserError(f"slice {name!r}: {err}") from None
+
+
+def slice_tables(slices: Mapping[str, Any]) -> list[SliceTable]:
+    """Every slice but ``overall`` (the main table already shows it), in file order."""
+    return [
+        SliceTable(
+            name=name,
+            note=SLICE_NOTES.get(name, ""),
+            n=part["n"],
+            table=_table(
+                {"metrics": part.get("metrics") or {}, "ci": part.get("ci")}, SLICE_COLUMNS
+            ),
+        )
+        for name, part in slices.items()
+        if name != "overall"
+    ]
+
+
+def check_diversity(diversity: Any) -> None:
+    """``None`` (not a ProEx run) or the dict ``proex.cot.profile_vectors`` returns."""
+    if diversity is None:
+        return
+    if not isinstance(diversity, Mapping):
+        raise UserError("'diversity' must be an object (k and mean pairwise cosines)")
+    for side in ("user", "item"):
+        value = diversity.get(f"{side}_mean_pairwise_cosine")
+        if value is not None and not _is_number(value):
+            raise UserError(f"'diversity': {side}_mean_pairwise_cosine must be a number or null")
+    k = diversity.get("k")
+    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
+        raise UserError(f"'diversity': k must be a positive integer, got {k!r}")
+
+
+def diversity_table(diversity: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """(side, mean pairwise cosine) for each side that has one.
+
+    A side has none when it was not profiled or K = 1 (no pairs); with neither side,
+    or no diversity recorded (not a ProEx run), the list is empty and the section left out.
+    """
+    values = [
+        (side, (diversity or {}).get(f"{side}_mean_pairwise_cosine")) for side in ("user", "item")
+    ]
+    return [(f"{side}s", f"{value:.4f}") for side, value in values if value is not None]
