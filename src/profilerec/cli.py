@@ -145,6 +145,12 @@ def profile(
     max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 96,
     temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 samples.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    dtype: Annotated[
+        str,
+        typer.Option(
+            help="transformers weights: auto (bfloat16 where the hardware runs it natively, else float32), float32, bfloat16, float16."
+        ),
+    ] = "auto",
 ) -> None:
     """Write one LLM profile per example (batched, cached, resumable)."""
     from profilerec.data.dataset import Dataset
@@ -162,7 +168,7 @@ def profile(
             max_new_tokens=max_new_tokens, temperature=temperature, seed=seed
         ),
     )
-    gen = _generator(generator, adapter, batch_size)
+    gen = _generator(generator, adapter, batch_size, dtype)
     path = run_profile(ds, gen, out_dir, config)
     out.print(f"profiles written to {path}")
 
@@ -295,6 +301,12 @@ def proex_profiles(
     max_new_tokens: Annotated[int, typer.Option(help="Maximum tokens per step's text.")] = 48,
     temperature: Annotated[float, typer.Option(help="Sampling temperature of F4.")] = 0.9,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    dtype: Annotated[
+        str,
+        typer.Option(
+            help="transformers weights: auto (bfloat16 where the hardware runs it natively, else float32), float32, bfloat16, float16."
+        ),
+    ] = "auto",
 ) -> None:
     """ProEx's four-step chain of thought: K profiles per user and item (resumable)."""
     from profilerec.data.dataset import Dataset
@@ -309,7 +321,7 @@ def proex_profiles(
         temperature=temperature,
         seed=seed,
     )
-    path = run_proex_profiles(ds, _generator(generator, None, batch_size), out_dir, cfg)
+    path = run_proex_profiles(ds, _generator(generator, None, batch_size, dtype), out_dir, cfg)
     out.print(f"profiles written to {path}")
 
 
@@ -337,6 +349,12 @@ def pte_profiles(
         list[str] | None,
         typer.Option("--set", help="Override one option, KEY=VALUE (YAML value; repeatable)."),
     ] = None,
+    dtype: Annotated[
+        str,
+        typer.Option(
+            help="transformers weights: auto (bfloat16 where the hardware runs it natively, else float32), float32, bfloat16, float16."
+        ),
+    ] = "auto",
 ) -> None:
     """PtE's bidirectional user/item profiles, refined in rounds, candidates selected by a
     group-relative collaborative reward (resumable)."""
@@ -353,7 +371,7 @@ def pte_profiles(
     }
     cfg = from_mapping(PtEProfilesConfig, data, str(config or "--set"), **overrides)
     ds = Dataset.load(dataset)
-    gen = _generator(generator, None, cfg.batch_size)
+    gen = _generator(generator, None, cfg.batch_size, dtype)
     path = run_pte_profiles(ds, gen, _embedder(embedder), out_dir, cfg)
     out.print(f"profiles written to {path}")
 
@@ -372,12 +390,18 @@ def quickstart(
     ] = 0,
     max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 64,
     batch_size: Annotated[
-        int, typer.Option(help="Prompts per generation batch (CPU throughput grows up to ~32).")
-    ] = 32,
+        int, typer.Option(help="Prompts per generation batch (CPU throughput peaks near 16).")
+    ] = 16,
     train: Annotated[
         bool, typer.Option(help="Also train the profiler with BLUE (a short CPU run) and compare.")
     ] = False,
     train_steps: Annotated[int, typer.Option(help="GRPO steps with --train.")] = 20,
+    dtype: Annotated[
+        str,
+        typer.Option(
+            help="transformers weights: auto (bfloat16 where the hardware runs it natively, else float32), float32, bfloat16, float16."
+        ),
+    ] = "auto",
 ) -> None:
     """The main job on the embedded demo: prepare, profile, evaluate every method, write report.html."""
     import dataclasses
@@ -400,7 +424,7 @@ def quickstart(
     done = run_quickstart(
         out_dir,
         config,
-        lambda adapter: _generator(generator, adapter, batch_size),
+        lambda adapter: _generator(generator, adapter, batch_size, dtype),
         _embedder(embedder),
         console=console,
     )
@@ -425,12 +449,13 @@ def report(
     out.print(f"report: {path}")
 
 
-def _generator(spec: str, adapter: Path | None, batch_size: int):  # type: ignore[no-untyped-def]
+def _generator(spec: str, adapter: Path | None, batch_size: int, dtype: str = "auto"):  # type: ignore[no-untyped-def]
     from profilerec.llm import load_generator
 
     kwargs: dict[str, object] = {}
     if spec.split(":", 1)[0] in ("transformers", "smollm2"):
         kwargs["batch_size"] = batch_size
+        kwargs["dtype"] = dtype
         if adapter is not None:
             from profilerec.methods.blue.trainer import adapter_dir, base_model_of
 
@@ -440,6 +465,8 @@ def _generator(spec: str, adapter: Path | None, batch_size: int):  # type: ignor
                 spec = f"transformers:{base}"
     elif adapter is not None:
         raise UserError("--adapter works only with the transformers generator")
+    elif dtype != "auto":
+        raise UserError("--dtype works only with the transformers generator")
     with console.status(f"loading generator {spec} ..."):
         return load_generator(spec, **kwargs)
 

@@ -29,7 +29,7 @@ class QuickstartConfig:
     limit: int = 0
     profile: ProfileConfig = field(
         default_factory=lambda: ProfileConfig(
-            batch_size=32, generation=GenerationConfig(max_new_tokens=64)
+            batch_size=16, generation=GenerationConfig(max_new_tokens=64)
         )
     )
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)

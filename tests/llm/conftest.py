@@ -24,7 +24,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_generator(tiny_model_dir: Path) -> TransformersGenerator:
-    return TransformersGenerator(str(tiny_model_dir), batch_size=2)
+    return TransformersGenerator(str(tiny_model_dir), batch_size=2, dtype="float32")
 
 
 @pytest.fixture(autouse=True)

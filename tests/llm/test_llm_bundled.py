@@ -74,8 +74,11 @@ def test_bundled_smollm2_loads_through_the_cache_and_answers() -> None:
     assert "quantization_config" not in config  # plain fp32 checkpoint, trainable by TRL
     assert bundled_smollm2_dir() == folder
 
-    generator = TransformersGenerator(threads=None)
-    assert generator.model_id == BUNDLED_MODEL_ID
+    from profilerec.llm.hf import resolve_dtype
+
+    generator = TransformersGenerator(threads=None)  # dtype "auto": bf16 where native
+    suffix = "" if resolve_dtype("auto") == "float32" else f"[{resolve_dtype('auto')}]"
+    assert generator.model_id == BUNDLED_MODEL_ID + suffix
     prompt = [{"role": "user", "content": "What is the capital of France? One word."}]
     (answer,) = generator.generate([prompt], GenerationConfig(max_new_tokens=16))
     assert answer.strip()

@@ -142,9 +142,11 @@ def test_lora_adapter_is_applied(tiny_model_dir: Path, tmp_path: Path) -> None:
         peft_model = get_peft_model(model, lora).eval()
     peft_model.save_pretrained(tmp_path / "adapter")
 
-    generator = TransformersGenerator(str(tiny_model_dir), adapter=tmp_path / "adapter")
+    generator = TransformersGenerator(
+        str(tiny_model_dir), adapter=tmp_path / "adapter", dtype="float32"
+    )
     expected = [reference_greedy(peft_model, tokenizer, p, GREEDY) for p in PROMPTS]
-    base = TransformersGenerator(str(tiny_model_dir)).generate(PROMPTS, GREEDY)
+    base = TransformersGenerator(str(tiny_model_dir), dtype="float32").generate(PROMPTS, GREEDY)
     assert generator.generate(PROMPTS, GREEDY) == expected
     assert expected != base
     resolved = str((tmp_path / "adapter").resolve())
@@ -170,6 +172,18 @@ def test_model_id_names_a_non_default_dtype(tiny_model_dir: Path) -> None:
     generator = TransformersGenerator(str(tiny_model_dir), dtype="bfloat16")
     assert generator.model_id == f"{tiny_model_dir.resolve()}[bfloat16]"
     assert next(generator.model.parameters()).dtype == torch.bfloat16
+
+
+def test_auto_dtype_follows_native_bf16_support(monkeypatch: pytest.MonkeyPatch) -> None:
+    from profilerec.llm import hf
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert hf.resolve_dtype("auto") == "bfloat16"
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert hf.resolve_dtype("auto") == "float32"
+    assert hf.resolve_dtype("float16") == "float16"  # an explicit choice is kept
+    with pytest.raises(UserError, match="unknown dtype 'fp8'"):
+        hf.resolve_dtype("fp8")
 
 
 def test_bad_settings_are_user_errors(tiny_model_dir: Path) -> None:

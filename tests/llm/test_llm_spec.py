@@ -62,7 +62,7 @@ def test_parse_spec_errors_list_the_valid_forms(spec: str, why: str) -> None:
 
 
 def test_load_generator_builds_each_backend(tiny_model_dir: Path) -> None:
-    local = load_generator(f"transformers:{tiny_model_dir}", batch_size=3)
+    local = load_generator(f"transformers:{tiny_model_dir}", batch_size=3, dtype="float32")
     assert isinstance(local, TransformersGenerator)
     assert local.batch_size == 3
     assert local.model_id == str(tiny_model_dir.resolve())
