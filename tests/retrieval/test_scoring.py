@@ -139,3 +139,15 @@ def test_numpy_scores_are_accepted_and_not_modified() -> None:
 def test_chunks_must_agree_on_catalogue_size() -> None:
     with pytest.raises(UserError, match="same n_items for every chunk"):
         rank_by_scores(lambda s, e: torch.ones(e - s, 3 + s), 2, [0, 0], [[], []], chunk_size=1)
+
+
+def test_nan_anywhere_outside_the_mask_names_its_row() -> None:
+    # rows 0-2 fine, row 3 has a NaN at a non-target, non-masked item (not the top score)
+    scores = torch.arange(20, dtype=torch.float32).reshape(4, 5)
+    scores[3, 1] = float("nan")
+    with pytest.raises(UserError, match="row 3 contain NaN"):
+        rank_by_scores(fixed(scores), 4, [0, 0, 0, 4], [[], [], [], [2]], k=2, chunk_size=2)
+    # a NaN target score is caught even when k is 1 and the top item is a number
+    scores = torch.tensor([[5.0, float("nan"), 1.0]])
+    with pytest.raises(UserError, match="row 0 contain NaN"):
+        rank_by_scores(fixed(scores), 1, [1], [[]], k=1)

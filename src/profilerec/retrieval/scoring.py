@@ -103,9 +103,6 @@ def rank_by_scores(
         scores = scores.to("cpu", copy=copy_scores)
         if not scores.is_floating_point():
             scores = scores.float()
-        if torch.isnan(scores).any():
-            row = start + int(torch.isnan(scores).any(dim=1).nonzero()[0, 0])
-            raise UserError(f"scores for row {row} contain NaN; check the input vectors")
         rows = torch.arange(stop - start)
         tgt = torch.from_numpy(target_arr[start:stop])
         tgt_score = scores[rows, tgt].clone()
@@ -121,6 +118,13 @@ def rank_by_scores(
         ranks[start:stop] = 1 + np.count_nonzero((scores > tgt_score[:, None]).numpy(), axis=1)
         target_scores[start:stop] = tgt_score.double().numpy()
         values, idx = torch.topk(scores, min(k, n_items), dim=1)
+        # NaN check without a pass of its own: topk ranks NaN above every number, so a row
+        # holding one (outside its masked history) shows it first. A full isnan pass cost
+        # about a tenth of the ranking time on 10k x 100k.
+        bad = torch.isnan(values[:, 0]) | torch.isnan(tgt_score)
+        if bad.any():
+            row = start + int(bad.nonzero()[0, 0])
+            raise UserError(f"scores for row {row} contain NaN; check the input vectors")
         idx[values == float("-inf")] = -1
         topk[start:stop, : idx.shape[1]] = idx.numpy()
     return RankResult(topk=topk, target_ranks=ranks, target_scores=target_scores)
