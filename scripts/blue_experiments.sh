@@ -24,7 +24,7 @@ prof() {  # prof DATA NAME [TRAIN_RUN]
   local extra=()
   [ $# -ge 3 ] && extra=(--adapter "$3/adapter")
   stamp "profile $1 $2"
-  $P profile "$R/data/$1" --method "$2" --out "$R/profiles/$1/$2" --max-new-tokens $TOK --batch-size 32 "${extra[@]}"
+  $P profile "$R/data/$1" --method "$2" --out "$R/profiles/$1/$2" --max-new-tokens $TOK --batch-size 16 "${extra[@]}"
 }
 train() {  # train DATA RUN METHOD [options]
   local data=$1 run=$2 method=$3; shift 3

@@ -15,7 +15,7 @@ $P train "$R/data/beauty" --method blue --config "$CFG" --out "$R/train/blue_tra
   --set trainable_embedder=true --set embedder_every=10 --set embedder_examples=128
 stamp "profile beauty blue_trainable"
 $P profile "$R/data/beauty" --method blue_trainable --out "$R/profiles/beauty/blue_trainable" \
-  --max-new-tokens 48 --batch-size 32 --adapter "$R/train/blue_trainable/adapter"
+  --max-new-tokens 48 --batch-size 16 --adapter "$R/train/blue_trainable/adapter"
 stamp "evaluate beauty with the tuned embedder"
 $P evaluate "$R/data/beauty" --out "$R/eval/beauty_trainable" --reference zero_shot \
   --embedder "sentence-transformers:$R/train/blue_trainable/embedder" \

@@ -24,7 +24,7 @@ stamp data
 
 profiles() {  # profiles DATA
   stamp "proex-profiles $1 (K=$K)"
-  $P proex-profiles "$R/data/$1" --out "$R/profiles/$1" --k "$K" --batch-size 32
+  $P proex-profiles "$R/data/$1" --out "$R/profiles/$1" --k "$K" --batch-size 16
 }
 train() {  # train DATA RUN_NAME [train options...]: one metrics.json with X and X+proex per backbone
   local data=$1 name=$2; shift 2

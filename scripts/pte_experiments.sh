@@ -19,7 +19,7 @@ stamp data
 
 for d in $DATASETS; do
   stamp "pte-profiles $d"
-  $P pte-profiles "$R/data/$d" --out "$R/profiles/$d" --rounds "${ROUNDS:-1}" --candidates "${CANDIDATES:-4}" --batch-size 32
+  $P pte-profiles "$R/data/$d" --out "$R/profiles/$d" --rounds "${ROUNDS:-1}" --candidates "${CANDIDATES:-3}" --batch-size 16
   stamp "train pte $d"
   $P train "$R/data/$d" --method pte --profiles "$R/profiles/$d" --backbone sasrec --backbone dreamrec --out "$R/train/$d"
   $P report "$R/train/$d" --dataset "$R/data/$d"
