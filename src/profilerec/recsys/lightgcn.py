@@ -4,6 +4,11 @@ The module exposes the pieces a training loop combines (``representations``, ``r
 ``aux_loss``, ``score_users``) rather than a closed ``fit``, so ProEx can add its profile
 representations to the propagated ones before the BPR loss; the loop is
 ``profilerec.methods.proex.train.train_proex`` (without profiles it trains the plain model).
+
+Written here instead of using torch_geometric's ``LightGCN``: SimGCL needs noise added inside
+every propagation layer and ProEx fuses profiles into the propagated vectors, which PyG's
+model does not expose per layer; the shared propagation (``graph.propagate``) is a few
+``torch.sparse.mm`` calls, not worth a dependency of PyG's size.
 """
 
 from __future__ import annotations
