@@ -5,7 +5,9 @@
 # Mult-VAE to bound cost). Profiles are generated once at K=4; `--k` keeps the first k
 # (F1 first). Profiling resumes from its part files; a finished run (metrics.json) is skipped.
 # Usage: bash scripts/proex_experiments.sh [RUNS_DIR]
-#   EPOCHS=N caps every backbone's epochs (`--max-steps`); DATASETS="beauty" runs one dataset.
+#   EPOCHS=N caps every backbone's epochs (`--max-steps`); DATASETS="beauty" runs one dataset;
+#   ABLATIONS=0 runs the main table only. The defaults (K=4, E=3, alpha=1) are the main run,
+#   so the sweeps leave them out: read K=4 and alpha=1 off the main table.
 set -euo pipefail
 R=${1:-runs/proex}
 P=.venv/bin/profilerec
@@ -43,10 +45,12 @@ for d in $DATASETS; do
   mapfile -t all < <(backbones "${BACKBONES[@]}")
   train "$d" main "${all[@]}"
   $P report "$R/train/$d/main" --dataset "$R/data/$d"
-  mapfile -t two < <(backbones "${ABLATE[@]}")
-  for k in 1 2 4; do train "$d" "k$k" "${two[@]}" --k "$k"; done
-  for e in 1 2 4 8; do train "$d" "e$e" "${two[@]}" --set n_envs="$e"; done
-  for a in 0.1 1 10; do train "$d" "alpha$a" "${two[@]}" --set alpha="$a"; done
+  if [ "${ABLATIONS:-1}" != 0 ]; then
+    mapfile -t two < <(backbones "${ABLATE[@]}")
+    for k in 1 2; do train "$d" "k$k" "${two[@]}" --k "$k"; done
+    for e in 1 2 4 8; do train "$d" "e$e" "${two[@]}" --set n_envs="$e"; done
+    for a in 0.1 10; do train "$d" "alpha$a" "${two[@]}" --set alpha="$a"; done
+  fi
   for run in "$R/train/$d"/*/; do
     echo "### $d $(basename "$run")"
     .venv/bin/python scripts/results_table.py "$run" --metrics recall@20,ndcg@20

@@ -60,7 +60,8 @@ def test_metrics_json_pairs_every_backbone_with_its_proex_version(
         for metric, (lo, hi) in saved["ci"][name].items():
             assert lo <= saved["metrics"][name][metric] <= hi
     pairs = {(c["method"], c["reference"], c["metric"]) for c in saved["comparisons"]}
-    assert pairs == {(f"{b}+proex", b, m) for b in FEW_EPOCHS for m in ("ndcg@10", "recall@10")}
+    metrics = ("ndcg@10", "recall@10", "ndcg@20", "recall@20")
+    assert pairs == {(f"{b}+proex", b, m) for b in FEW_EPOCHS for m in metrics}
     for c in saved["comparisons"]:
         diff = (
             saved["metrics"][c["method"]][c["metric"]]

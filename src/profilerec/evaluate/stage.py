@@ -53,6 +53,8 @@ class EvaluateConfig:
     bootstrap: int = 1000
     #: Method every other one is compared with (default: the first profile set, else history_text).
     reference: str | None = None
+    #: Cut-offs of the paired tests (NDCG and Recall at each); None = the smallest of ``ks``.
+    compare_ks: tuple[int, ...] | None = None
     #: Evaluate only the first N examples (0 = all).
     limit: int = 0
     seed: int = 0
@@ -63,6 +65,8 @@ class EvaluateConfig:
             raise UserError(
                 f"unknown method(s) {sorted(unknown)}; choose from {', '.join(BASE_METHODS)}"
             )
+        if self.compare_ks is not None and not set(self.compare_ks) <= set(self.ks):
+            raise UserError(f"compare_ks {self.compare_ks} must be among ks {self.ks}")
 
 
 def run_evaluate(
@@ -171,7 +175,8 @@ def summarise(per_user: dict[str, dict[str, np.ndarray]], config: EvaluateConfig
         for name in per_user:
             if name == ref:
                 continue
-            for metric in (f"ndcg@{min(config.ks)}", f"recall@{min(config.ks)}"):
+            cutoffs = config.compare_ks or (min(config.ks),)
+            for metric in [f"{m}@{k}" for k in cutoffs for m in ("ndcg", "recall")]:
                 test = paired_bootstrap(
                     per_user[name][metric],
                     per_user[ref][metric],

@@ -90,7 +90,11 @@ def run_proex(
             per_user[method] = evaluate_backbone(model, ds, SPLIT, ks=ks)
             ranks.append(_ranks(model, ds, method))
 
-    eval_cfg = EvaluateConfig(split=SPLIT, ks=tuple(ks), bootstrap=bootstrap, seed=config.seed)
+    # ProEx reports @20 (the paper's cut-off) beside the project's usual @10.
+    compare = tuple(k for k in (10, 20) if k in ks) or None
+    eval_cfg = EvaluateConfig(
+        split=SPLIT, ks=tuple(ks), bootstrap=bootstrap, seed=config.seed, compare_ks=compare
+    )
     result = summarise_groups(per_user, {n: [f"{n}+proex"] for n in configs}, eval_cfg)
     result.update(
         split=SPLIT,
