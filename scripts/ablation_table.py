@@ -3,8 +3,8 @@
 Each RUN_DIR holds a metrics.json; the table has a row per run and, for every METHOD asked
 for, its value with the 95% CI and its paired difference from the method's reference.
 
-Usage: python scripts/ablation_table.py RUN_DIR... --methods lightgcn+proex,multvae+proex
-       [--metric ndcg@20]
+Usage: python scripts/ablation_table.py [LABEL=]RUN_DIR... --methods lightgcn+proex,multvae+proex
+       [--metric ndcg@20]   (a row is labelled LABEL, else the folder's name)
 """
 
 from __future__ import annotations
@@ -27,17 +27,21 @@ def cell(result: dict, method: str, metric: str) -> str:  # type: ignore[type-ar
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("runs", type=Path, nargs="+")
+    parser.add_argument("runs", nargs="+", help="[LABEL=]RUN_DIR")
     parser.add_argument("--methods", required=True, help="comma-separated method names")
     parser.add_argument("--metric", default="ndcg@20")
     args = parser.parse_args()
     methods = args.methods.split(",")
     print("| run | " + " | ".join(f"{m} {args.metric}" for m in methods) + " |")
     print("|---|" + "---|" * len(methods))
-    for run in args.runs:
-        result = json.loads((run / "metrics.json").read_text())
+    for spec in args.runs:
+        label, _, folder = spec.rpartition("=")
+        path = Path(folder) / "metrics.json"
+        if not path.is_file():
+            raise SystemExit(f"error: {path} not found (has that run finished?)")
+        result = json.loads(path.read_text())
         cells = [cell(result, m, args.metric) for m in methods]
-        print(f"| {run.name} | " + " | ".join(cells) + " |")
+        print(f"| {label or Path(folder).name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
