@@ -119,6 +119,15 @@ def prepare(
     print_manifest(manifest, out_dir)
 
 
+#: ``--dtype``, shared by every command that loads a transformers generator.
+DtypeOption = Annotated[
+    str,
+    typer.Option(
+        help="transformers weights: auto (bfloat16 where the hardware runs it natively, else float32), float32, bfloat16, float16."
+    ),
+]
+
+
 @app.command()
 def profile(
     dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
@@ -145,12 +154,7 @@ def profile(
     max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 96,
     temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 samples.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
-    dtype: Annotated[
-        str,
-        typer.Option(
-            help="transformers weights: auto (bfloat16 where the hardware runs it natively, else float32), float32, bfloat16, float16."
-        ),
-    ] = "auto",
+    dtype: DtypeOption = "auto",
 ) -> None:
     """Write one LLM profile per example (batched, cached, resumable)."""
     from profilerec.data.dataset import Dataset
@@ -301,12 +305,7 @@ def proex_profiles(
     max_new_tokens: Annotated[int, typer.Option(help="Maximum tokens per step's text.")] = 48,
     temperature: Annotated[float, typer.Option(help="Sampling temperature of F4.")] = 0.9,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
-    dtype: Annotated[
-        str,
-        typer.Option(
-            help="transformers weights: auto (bfloat16 where the hardware runs it natively, else float32), float32, bfloat16, float16."
-        ),
-    ] = "auto",
+    dtype: DtypeOption = "auto",
 ) -> None:
     """ProEx's four-step chain of thought: K profiles per user and item (resumable)."""
     from profilerec.data.dataset import Dataset
@@ -349,12 +348,7 @@ def pte_profiles(
         list[str] | None,
         typer.Option("--set", help="Override one option, KEY=VALUE (YAML value; repeatable)."),
     ] = None,
-    dtype: Annotated[
-        str,
-        typer.Option(
-            help="transformers weights: auto (bfloat16 where the hardware runs it natively, else float32), float32, bfloat16, float16."
-        ),
-    ] = "auto",
+    dtype: DtypeOption = "auto",
 ) -> None:
     """PtE's bidirectional user/item profiles, refined in rounds, candidates selected by a
     group-relative collaborative reward (resumable)."""
@@ -396,12 +390,7 @@ def quickstart(
         bool, typer.Option(help="Also train the profiler with BLUE (a short CPU run) and compare.")
     ] = False,
     train_steps: Annotated[int, typer.Option(help="GRPO steps with --train.")] = 20,
-    dtype: Annotated[
-        str,
-        typer.Option(
-            help="transformers weights: auto (bfloat16 where the hardware runs it natively, else float32), float32, bfloat16, float16."
-        ),
-    ] = "auto",
+    dtype: DtypeOption = "auto",
 ) -> None:
     """The main job on the embedded demo: prepare, profile, evaluate every method, write report.html."""
     import dataclasses
