@@ -429,12 +429,33 @@ def report(
     train_log: Annotated[
         list[Path] | None, typer.Option(help="Training run folder(s) whose curves to draw.")
     ] = None,
+    profiles: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Profile sets shown in the report, as NAME=PATH (repeatable); default: "
+            "those found under RUN_DIR."
+        ),
+    ] = None,
+    before_after: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Two profile sets shown side by side per user, as BEFORE:AFTER "
+            "(e.g. zero_shot:blue; repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """(Re)write RUN_DIR/report.html from an evaluation's files."""
     from profilerec.data.dataset import Dataset
 
+    pairs = []
+    for spec in before_after or []:
+        a, sep, b = spec.partition(":")
+        if not (sep and a and b):
+            raise UserError(f"--before-after {spec!r}: expected BEFORE:AFTER, e.g. zero_shot:blue")
+        pairs.append((a, b))
     ds = Dataset.load(dataset)
-    path = _report(run_dir, ds, None, train_runs=train_log or [])
+    sets = _profile_sets(profiles) if profiles else None
+    path = _report(run_dir, ds, sets, train_runs=train_log or [], before_after=pairs)
     out.print(f"report: {path}")
 
 
@@ -484,6 +505,7 @@ def _report(  # type: ignore[no-untyped-def]
     ds,
     sets: dict | None,
     train_runs: list[Path] | None = None,  # type: ignore[type-arg]
+    before_after: list[tuple[str, str]] | None = None,
 ) -> Path:
     from profilerec.report import build_from_dirs, load_train_log
 
@@ -496,6 +518,8 @@ def _report(  # type: ignore[no-untyped-def]
     kwargs: dict[str, object] = {"train_logs": logs} if logs else {}
     if sets is not None:
         kwargs["profiles"] = sets
+    if before_after:
+        kwargs["before_after"] = before_after
     return build_from_dirs(run_dir, ds.root, **kwargs)
 
 

@@ -82,3 +82,26 @@ def test_missing_or_wrong_run_files(inputs: Inputs, tmp_path: Path) -> None:
     (tmp_path / "metrics.json").write_text('{"metrics": {\n')
     with pytest.raises(DataError, match=r"metrics\.json:2: not JSON"):
         build_from_dirs(tmp_path, inputs.dataset.root)
+
+
+def test_report_command_shows_chosen_sets_side_by_side(inputs: Inputs, tmp_path: Path) -> None:
+    from tests.data.test_bad_input import assert_one_line_error, run_cli
+
+    run = tmp_path / "run"
+    write_run(run, inputs)
+    (tmp_path / "after").mkdir()
+    inputs.profiles["blue"].write_parquet(tmp_path / "after" / "profiles.parquet")
+    dataset = inputs.dataset.root
+    done = run_cli(
+        "report", run, "--dataset", dataset, "--before-after", "zero_shot:tuned",
+        "--profiles", f"zero_shot={run / 'profiles_zs'}", "--profiles", f"tuned={tmp_path / 'after'}",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert 'id="before-after"' in html and '<div class="pname">tuned</div>' in html
+    bad = run_cli("report", run, "--dataset", dataset, "--before-after", "zero_shot")
+    assert_one_line_error(
+        bad, "--before-after 'zero_shot': expected BEFORE:AFTER, e.g. zero_shot:blue"
+    )
+    unknown = run_cli("report", run, "--dataset", dataset, "--before-after", "zero_shot:nope")
+    assert unknown.returncode == 2 and "unknown profile set 'nope'" in unknown.stderr
