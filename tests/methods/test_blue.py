@@ -91,6 +91,13 @@ def test_two_step_grpo_saves_and_reloads_adapter_and_resumes(
         "rewards/next_item/mean" in r and "rewards/shaping/mean" in r and "kl" in r for r in steps
     )
     assert [r["step"] for r in log if "valid_ndcg@10" in r] == [0, 2]
+    # each validation keeps its profiles, and their ranks give back the logged NDCG@10
+    for r in (r for r in log if "valid_ndcg@10" in r):
+        seen = pl.read_parquet(run / "validation" / f"step-{r['step']:06d}.parquet")
+        assert seen.height == 4 and seen["profile"].dtype == pl.String
+        ranks = seen["target_rank"].to_numpy()
+        ndcg = np.where(ranks <= 10, 1 / np.log2(ranks + 1), 0.0)
+        assert float(ndcg.mean()) == pytest.approx(r["valid_ndcg@10"])
 
     base = TransformersGenerator(str(tiny_lm_dir))
     # best_adapter is the validation winner (step 0 here: the random model scores 0 throughout)

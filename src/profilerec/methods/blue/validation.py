@@ -18,6 +18,9 @@ from profilerec.llm.base import GenerationConfig, Messages
 from profilerec.llm.hf import TransformersGenerator
 from profilerec.retrieval import MRR, NDCG, Recall, rank_by_embeddings
 
+#: Folder of a run holding each validation's greedy profiles and target ranks.
+VALIDATION_DIR = "validation"
+
 
 class Validator:
     """Profiles a fixed set of validation examples with the current policy and ranks the catalogue."""
@@ -32,6 +35,10 @@ class Validator:
         max_new_tokens: int,
     ) -> None:
         self.prompts = prompts
+        self.example_ids = examples["example_id"].to_list()
+        self.user_ids = examples["user_id"].to_list()
+        #: The last validation's profiles and target ranks (written beside the scores).
+        self.last: pl.DataFrame | None = None
         self.embedder = embedder
         self.items = item_vectors
         self.targets = [ds.item_index[i] for i in examples["item_id"]]
@@ -48,6 +55,14 @@ class Validator:
             model.train(was_training)
         vecs = self.embedder.embed(texts)
         res = rank_by_embeddings(vecs, self.items, self.targets, self.masks, k=10)
+        self.last = pl.DataFrame(
+            {
+                "example_id": self.example_ids,
+                "user_id": self.user_ids,
+                "profile": texts,
+                "target_rank": np.asarray(res.target_ranks, dtype=np.int64),
+            }
+        )
         # MRR uses every rank, not just the top 10: with a few dozen validation users
         # NDCG@10 is often exactly 0, so MRR breaks its ties when picking the best adapter.
         return {
@@ -89,6 +104,11 @@ class BlueCallback(TrainerCallback):  # type: ignore[misc]
 
     def validate(self, step: int, model: Any) -> dict[str, float]:
         scores = self.validator(model, self.tokenizer)
+        if self.validator.last is not None:
+            # The profiles behind the score: a falling NDCG is read from these, not guessed.
+            folder = self.run_dir / VALIDATION_DIR
+            folder.mkdir(exist_ok=True)
+            self.validator.last.write_parquet(folder / f"step-{step:06d}.parquet")
         self._append(
             {"step": step, "seconds": round(time.perf_counter() - self.started, 1), **scores}
         )
