@@ -60,8 +60,8 @@ lane_a() {
   train beauty_ud blue_ud blue --set eval_every=0
   prof beauty_ud blue "$R/train/blue_ud/adapter"
   # trainable embedder: MNRL fine-tuning of the embedder between GRPO rounds
-  train beauty blue_trainable blue --set trainable_embedder=true --set embedder_every=8 \
-    --set embedder_examples=128 --set eval_every=0
+  train beauty blue_trainable blue --set trainable_embedder=true --set embedder_every=16 \
+    --set embedder_examples=96 --set eval_every=0
   prof beauty blue_trainable "$R/train/blue_trainable/adapter"
 }
 lane_b() {

@@ -30,7 +30,7 @@ class KeywordEmbedder:
 ITEMS = np.eye(len(AXES), dtype=np.float32) + 0.05  # item i is about AXES[i]
 
 
-@pytest.mark.parametrize("variant", ["logprob", "rank", "margin"])
+@pytest.mark.parametrize("variant", ["logprob", "rank", "margin", "ndcg"])
 def test_profile_nearer_positive_gets_more_reward(variant: str) -> None:
     reward = EmbeddingReward(KeywordEmbedder(), ITEMS, n_negatives=4, variant=variant)  # type: ignore[arg-type]
     near = "Loves lipstick, more lipstick and a bit of shampoo"
@@ -47,6 +47,14 @@ def test_logprob_reward_matches_hand_computation() -> None:
     expected = logits[0] - np.log(np.exp(logits[[0, 1, 2, 4, 5]]).sum())
     got = reward([None], ["lipstick"], positives=[[0]], history_idx=[[3]])[0]
     assert got == pytest.approx(expected, rel=1e-5)
+
+
+def test_ndcg_reward_is_top_heavy_in_the_rank_among_negatives() -> None:
+    reward = EmbeddingReward(KeywordEmbedder(), ITEMS, n_negatives=10, variant="ndcg")
+    # negatives: every item but the positive (0) and the history (3); only shampoo beats it
+    ranked = reward([None] * 2, ["lipstick", "lipstick shampoo shampoo"],
+                    positives=[[0], [0]], history_idx=[[3], [3]])  # fmt: skip
+    assert ranked == pytest.approx([1.0, 1 / np.log2(3)])
 
 
 def test_negatives_exclude_history_and_positives_and_are_shared_by_a_group() -> None:

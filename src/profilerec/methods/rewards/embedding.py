@@ -11,7 +11,7 @@ from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
 from profilerec.methods.rewards.base import completion_text, group_rng
 
-Variant = Literal["logprob", "rank", "margin"]
+Variant = Literal["logprob", "rank", "margin", "ndcg"]
 
 
 class EmbeddingReward:
@@ -26,6 +26,10 @@ class EmbeddingReward:
         among the 1 + N candidates, averaged over positives.
       - ``rank``: fraction of negatives the positive beats (in [0, 1]); low variance.
       - ``margin``: ``s_pos - mean(s_neg)``.
+      - ``ndcg``: ``1 / log2(1 + rank)`` of the positive among the 1 + N (ties count
+        against it): top-heavy like the NDCG@10 it is judged on. ``logprob`` and ``rank``
+        weigh a badly ranked user's gain as much as a well ranked one's, and on All_Beauty
+        they were raised by generic profiles that retrieve worse (docs/results.md).
     """
 
     __name__ = "embedding"
@@ -40,9 +44,9 @@ class EmbeddingReward:
         variant: Variant = "logprob",
         seed: int = 0,
     ) -> None:
-        if variant not in ("logprob", "rank", "margin"):
+        if variant not in ("logprob", "rank", "margin", "ndcg"):
             raise UserError(
-                f"unknown embedding reward variant {variant!r}; use logprob, rank or margin"
+                f"unknown embedding reward variant {variant!r}; use logprob, rank, margin or ndcg"
             )
         if temperature <= 0:
             raise UserError("the reward temperature must be > 0")
@@ -90,6 +94,8 @@ class EmbeddingReward:
                 values.append(s_pos - top - float(np.log(np.exp(logits - top).sum())))
             elif self.variant == "rank":
                 values.append(float((s_neg < s_pos).mean()) if len(s_neg) else 1.0)
+            elif self.variant == "ndcg":
+                values.append(1.0 / float(np.log2(2 + int((s_neg >= s_pos).sum()))))
             else:
                 values.append(s_pos - float(s_neg.mean()) if len(s_neg) else s_pos)
         return float(np.mean(values))
