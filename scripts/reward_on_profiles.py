@@ -2,7 +2,10 @@
 
 Training logs one user's rollouts per step, so its reward curve mixes learning with which
 user came up; this scores every profile set on the same examples (the same negatives
-per example), which is the before/after comparison of the reward itself.
+per example), which is the before/after comparison of the reward itself; every set after
+the first also gets its paired difference from the first (paired bootstrap, same examples).
+"Sameness" is the mean cosine between two different users' profiles: it rises when a
+profiler writes one generic profile for everyone.
 Usage: python scripts/reward_on_profiles.py DATA NAME=PROFILES_DIR [...] [--split test]
 """
 
@@ -17,7 +20,7 @@ from profilerec.embed import load_embedder
 from profilerec.methods.rewards import EmbeddingReward
 from profilerec.paths import embedding_cache_dir
 from profilerec.profile.stage import load_profiles
-from profilerec.retrieval import bootstrap_ci
+from profilerec.retrieval import bootstrap_ci, paired_bootstrap
 
 
 def main() -> None:
@@ -33,13 +36,21 @@ def main() -> None:
     examples = ds.split(args.split).sort("example_id")
     targets = [[ds.item_index[i]] for i in examples["item_id"]]
     history = ds.seen_before(examples)
-    print("| profiles | embedding reward (logprob, 128 negatives) [95% CI] | examples |")
-    print("|---|---|---:|")
+    print(
+        "| profiles | embedding reward (logprob, 128 negatives) [95% CI] | examples "
+        "| vs first set: diff [95% CI], p | sameness |"
+    )
+    print("|---|---|---:|---|---:|")
+    first: np.ndarray | None = None
     for spec in args.sets:
         name, _, path = spec.partition("=")
         frame = load_profiles(path).select("example_id", "profile")
         texts = dict(zip(frame["example_id"], frame["profile"], strict=True))
         rows = [texts[e] for e in examples["example_id"]]
+        vecs = embedder.embed(rows)
+        vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        n = len(rows)
+        sameness = float(((vecs @ vecs.T).sum() - n) / max(n * (n - 1), 1))
         values = np.array(
             [
                 v if v is not None else np.nan
@@ -47,9 +58,19 @@ def main() -> None:
             ],
             dtype=float,
         )
-        values = values[np.isfinite(values)]
-        ci = bootstrap_ci(values)
-        print(f"| {name} | {values.mean():.3f} [{ci.low:.3f}, {ci.high:.3f}] | {len(values)} |")
+        paired = "-"
+        if first is None:
+            first = values
+        else:
+            both = np.isfinite(values) & np.isfinite(first)
+            d = paired_bootstrap(values[both], first[both])
+            paired = f"{d.mean_diff:+.3f} [{d.low:+.3f}, {d.high:+.3f}], {d.p_value:.3f}"
+        kept = values[np.isfinite(values)]
+        ci = bootstrap_ci(kept)
+        print(
+            f"| {name} | {kept.mean():.3f} [{ci.low:.3f}, {ci.high:.3f}] | {len(kept)} | {paired} "
+            f"| {sameness:.3f} |"
+        )
 
 
 if __name__ == "__main__":
