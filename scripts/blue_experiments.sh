@@ -59,9 +59,9 @@ lane_a() {
   # user-disjoint: trained on the training users only; every test position of unseen users
   train beauty_ud blue_ud blue --set eval_every=0
   prof beauty_ud blue "$R/train/blue_ud/adapter"
-  # trainable embedder: MNRL fine-tuning of the embedder between GRPO rounds (16 steps:
-  # half the budget of the frozen-embedder run, to fit the session)
-  train beauty blue_trainable blue --set trainable_embedder=true --set max_steps=16 --set embedder_every=8 \
+  # trainable embedder: MNRL fine-tuning of the embedder between GRPO rounds (8 steps,
+  # a quarter of the frozen-embedder run: what the session had left)
+  train beauty blue_trainable blue --set trainable_embedder=true --set max_steps=8 --set embedder_every=4 \
     --set embedder_examples=96 --set eval_every=0
   prof beauty blue_trainable "$R/train/blue_trainable/adapter"
 }

@@ -29,15 +29,18 @@ def main() -> None:
     parser.add_argument("sets", nargs="+")
     parser.add_argument("--split", default="test")
     parser.add_argument("--item-text-budget", type=int, default=300)
+    parser.add_argument("--variant", default="logprob", help="logprob, rank, margin or ndcg")
     args = parser.parse_args()
     ds = Dataset.load(args.dataset)
     embedder = load_embedder("sentence-transformers", cache_dir=embedding_cache_dir())
-    reward = EmbeddingReward(embedder, embedder.embed(ds.item_texts(args.item_text_budget)))
+    reward = EmbeddingReward(
+        embedder, embedder.embed(ds.item_texts(args.item_text_budget)), variant=args.variant
+    )
     examples = ds.split(args.split).sort("example_id")
     targets = [[ds.item_index[i]] for i in examples["item_id"]]
     history = ds.seen_before(examples)
     print(
-        "| profiles | embedding reward (logprob, 128 negatives) [95% CI] | examples "
+        f"| profiles | embedding reward ({args.variant}, 128 negatives) [95% CI] | examples "
         "| vs first set: diff [95% CI], p | sameness |"
     )
     print("|---|---|---:|---|---:|")
