@@ -1,0 +1,48 @@
+"""Paired bootstrap between any two methods of an evaluation (beyond its one --reference).
+
+Usage: python scripts/paired.py EVAL_DIR METHOD REFERENCE [--k 10]
+Reads EVAL_DIR/ranks.parquet (one target rank per method and example) and prints
+Recall@k and NDCG@k of METHOD minus REFERENCE on the examples both ranked.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import polars as pl
+
+from profilerec.retrieval import NDCG, Recall, paired_bootstrap
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("eval_dir", type=Path)
+    parser.add_argument("method")
+    parser.add_argument("reference")
+    parser.add_argument("--k", type=int, default=10)
+    args = parser.parse_args()
+    ranks = pl.read_parquet(args.eval_dir / "ranks.parquet")
+    known = set(ranks["method"].unique())
+    for name in (args.method, args.reference):
+        if name not in known:
+            parser.error(f"{name!r} is not in {args.eval_dir}; methods: {', '.join(sorted(known))}")
+    both = (
+        ranks.filter(pl.col("method") == args.method)
+        .select("example_id", a="target_rank")
+        .join(
+            ranks.filter(pl.col("method") == args.reference).select("example_id", b="target_rank"),
+            on="example_id",
+        )
+    )
+    a, b = both["a"].to_numpy(), both["b"].to_numpy()
+    for metric in (Recall(args.k), NDCG(args.k)):
+        d = paired_bootstrap(metric.per_user(a), metric.per_user(b))
+        print(
+            f"| {args.method} | {args.reference} | {metric.prefix}@{args.k} | "
+            f"{d.mean_diff:+.4f} [{d.low:+.4f}, {d.high:+.4f}] | {d.p_value:.3f} | {len(a)} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
