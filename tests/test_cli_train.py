@@ -91,3 +91,19 @@ def test_proex_trains_from_profile_files(
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert list(saved["metrics"]) == ["lightgcn", "lightgcn+proex"]
     assert saved["n_examples"] == ds.split("test").height
+
+
+def test_set_options_survive_absent_flags_and_clashes_are_refused(tmp_path: Path) -> None:
+    from profilerec.cli_train import _overrides
+
+    # `--set max_steps=8` without `--max-steps`: the --set value is kept (it was once
+    # silently replaced by the absent flag's None, so the YAML's 32 steps ran instead)
+    assert _overrides({"max_steps": 8, "beta": 0.1}, max_steps=None, seed=3) == {
+        "max_steps": 8, "beta": 0.1, "seed": 3,
+    }  # fmt: skip
+    assert _overrides({"max_steps": 8}, max_steps=8) == {"max_steps": 8}
+    with pytest.raises(UserError, match="--set max_steps=8 contradicts"):
+        run_train(
+            request(tmp_path, tmp_path / "run", method="blue", sets={"max_steps": 8}, max_steps=4),
+            no_embedder,
+        )

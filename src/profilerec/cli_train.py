@@ -47,6 +47,15 @@ def _only_for(req: TrainRequest, allowed: set[str]) -> None:
         raise UserError(f"{', '.join(wrong)} does not apply to --method {req.method}")
 
 
+def _overrides(sets: dict[str, Any], **flags: Any) -> dict[str, Any]:
+    """``--set`` options plus the dedicated flags a user gave (an absent flag keeps ``--set``)."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    clash = [k for k, v in given.items() if k in sets and sets[k] != v]
+    if clash:
+        raise UserError(f"--set {clash[0]}={sets[clash[0]]} contradicts the flag given for it")
+    return {**sets, **given}
+
+
 def run_train(req: TrainRequest, load_embedder: Any) -> str:
     """Train as ``req`` asks; returns the line to print."""
     if req.method in PROFILER_METHODS:
@@ -67,14 +76,14 @@ def _train_profiler(req: TrainRequest, load_embedder: Any) -> str:
     from profilerec.methods.blue.trainer import train_blue
 
     _only_for(req, {"--model"})
-    overrides = {
-        **req.sets,
-        "reward": req.method,
-        "max_steps": req.max_steps,
-        "model": req.model,
-        "embedder": req.embedder,
-        "seed": req.seed,
-    }
+    overrides = _overrides(
+        req.sets,
+        reward=req.method,
+        max_steps=req.max_steps,
+        model=req.model,
+        embedder=req.embedder,
+        seed=req.seed,
+    )
     data = read_yaml_options(req.config, "blue") if req.config else {}
     source = str(req.config) if req.config else "--set"
     cfg = from_mapping(BlueConfig, data, source, **overrides)
@@ -107,7 +116,7 @@ def _train_proex(req: TrainRequest, load_embedder: Any) -> str:
         )
     data = read_yaml_options(req.config, "proex") if req.config else {}
     source = str(req.config) if req.config else "--set"
-    cfg = from_mapping(ProExConfig, data, source, **{**req.sets, "seed": req.seed})
+    cfg = from_mapping(ProExConfig, data, source, **_overrides(req.sets, seed=req.seed))
     ds = Dataset.load(req.dataset)
     users, items, diversity = profile_vectors(
         ds, req.profiles, load_embedder(req.embedder or "sentence-transformers"), k=req.k
@@ -142,7 +151,7 @@ def _train_pte(req: TrainRequest, load_embedder: Any) -> str:
         raise UserError("--method pte needs --profiles DIR (written by `profilerec pte-profiles`)")
     data = read_yaml_options(req.config, "pte") if req.config else {}
     source = str(req.config) if req.config else "--set"
-    overrides = {**req.sets, "seed": req.seed, "epochs": req.max_steps}
+    overrides = _overrides(req.sets, seed=req.seed, epochs=req.max_steps)
     cfg = from_mapping(PtERunConfig, data, source, **overrides)
     ds = Dataset.load(req.dataset)
     result = run_pte(
