@@ -50,14 +50,15 @@ def main() -> None:
         frame = load_profiles(path).select("example_id", "profile")
         texts = dict(zip(frame["example_id"], frame["profile"], strict=True))
         rows = [texts[e] for e in examples["example_id"]]
+        # Embedded once: the same vectors give the reward and the sameness.
         vecs = embedder.embed(rows)
         vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         n = len(rows)
         sameness = float(((vecs @ vecs.T).sum() - n) / max(n * (n - 1), 1))
         values = np.array(
             [
-                v if v is not None else np.nan
-                for v in reward([None] * len(rows), rows, positives=targets, history_idx=history)
+                reward.score(v, t, list(h)) if text else np.nan  # an empty profile: no reward
+                for v, text, t, h in zip(vecs, rows, targets, history, strict=True)
             ],
             dtype=float,
         )

@@ -16,10 +16,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-
-def read_log(run: Path) -> list[dict[str, Any]]:
-    lines = (run / "train_log.jsonl").read_text().splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+from profilerec.report import load_train_log
 
 
 def first_last(steps: list[dict[str, Any]], key: str, window: int) -> str:
@@ -30,7 +27,7 @@ def first_last(steps: list[dict[str, Any]], key: str, window: int) -> str:
 
 
 def row(label: str, run: Path, window: int) -> str:
-    log = read_log(run)
+    log = load_train_log(run / "train_log.jsonl")
     steps = [r for r in log if "reward" in r]
     summary = json.loads((run / "train_summary.json").read_text())
     reward_key = next(

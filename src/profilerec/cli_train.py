@@ -52,7 +52,8 @@ def _overrides(sets: dict[str, Any], **flags: Any) -> dict[str, Any]:
     given = {k: v for k, v in flags.items() if v is not None}
     clash = [k for k, v in given.items() if k in sets and sets[k] != v]
     if clash:
-        raise UserError(f"--set {clash[0]}={sets[clash[0]]} contradicts the flag given for it")
+        k = clash[0]
+        raise UserError(f"--set {k}={sets[k]} contradicts the flag that sets {k} to {given[k]}")
     return {**sets, **given}
 
 

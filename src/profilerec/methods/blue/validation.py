@@ -37,15 +37,14 @@ class Validator:
         self.prompts = prompts
         self.example_ids = examples["example_id"].to_list()
         self.user_ids = examples["user_id"].to_list()
-        #: The last validation's profiles and target ranks (written beside the scores).
-        self.last: pl.DataFrame | None = None
         self.embedder = embedder
         self.items = item_vectors
         self.targets = [ds.item_index[i] for i in examples["item_id"]]
         self.masks = ds.seen_before(examples)
         self.gen_config = GenerationConfig(max_new_tokens=max_new_tokens)
 
-    def __call__(self, model: Any, tokenizer: Any) -> dict[str, float]:
+    def __call__(self, model: Any, tokenizer: Any) -> tuple[dict[str, float], pl.DataFrame]:
+        """The scores, and the profiles and target ranks behind them."""
         was_training = model.training
         model.eval()
         try:
@@ -55,7 +54,7 @@ class Validator:
             model.train(was_training)
         vecs = self.embedder.embed(texts)
         res = rank_by_embeddings(vecs, self.items, self.targets, self.masks, k=10)
-        self.last = pl.DataFrame(
+        seen = pl.DataFrame(
             {
                 "example_id": self.example_ids,
                 "user_id": self.user_ids,
@@ -65,12 +64,13 @@ class Validator:
         )
         # MRR uses every rank, not just the top 10: with a few dozen validation users
         # NDCG@10 is often exactly 0, so MRR breaks its ties when picking the best adapter.
-        return {
+        scores = {
             "valid_ndcg@10": float(NDCG(10).per_user(res.target_ranks).mean()),
             "valid_recall@10": float(Recall(10).per_user(res.target_ranks).mean()),
             "valid_mrr": float(MRR().per_user(res.target_ranks).mean()),
             "valid_profile_words": float(np.mean([len(t.split()) for t in texts])),
         }
+        return scores, seen
 
 
 class BlueCallback(TrainerCallback):  # type: ignore[misc]
@@ -103,12 +103,11 @@ class BlueCallback(TrainerCallback):  # type: ignore[misc]
             fh.write(json.dumps(record) + "\n")
 
     def validate(self, step: int, model: Any) -> dict[str, float]:
-        scores = self.validator(model, self.tokenizer)
-        if self.validator.last is not None:
-            # The profiles behind the score: a falling NDCG is read from these, not guessed.
-            folder = self.run_dir / VALIDATION_DIR
-            folder.mkdir(exist_ok=True)
-            self.validator.last.write_parquet(folder / f"step-{step:06d}.parquet")
+        scores, seen = self.validator(model, self.tokenizer)
+        # The profiles behind the score: a falling NDCG is read from these, not guessed.
+        folder = self.run_dir / VALIDATION_DIR
+        folder.mkdir(exist_ok=True)
+        seen.write_parquet(folder / f"step-{step:06d}.parquet")
         self._append(
             {"step": step, "seconds": round(time.perf_counter() - self.started, 1), **scores}
         )
