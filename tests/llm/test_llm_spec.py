@@ -76,12 +76,3 @@ def test_load_generator_builds_each_backend(tiny_model_dir: Path) -> None:
 def test_load_generator_rejects_unknown_spec_before_loading_anything() -> None:
     with pytest.raises(UserError, match="unknown backend 'hf'"):
         load_generator("hf:gpt2")
-
-
-def test_dtype_and_adapter_are_refused_for_non_transformers_generators(tmp_path: Path) -> None:
-    from profilerec.cli import _generator
-
-    with pytest.raises(UserError, match="--dtype works only with the transformers generator"):
-        _generator("openai:m1@http://127.0.0.1:9/v1", None, 4, "float32")
-    with pytest.raises(UserError, match="--adapter works only with the transformers generator"):
-        _generator("openai:m1@http://127.0.0.1:9/v1", tmp_path, 4)

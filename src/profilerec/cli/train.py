@@ -1,4 +1,4 @@
-"""What ``profilerec train`` runs for each method; the option parsing stays in ``cli.py``.
+"""``train``: its options, and what it runs for each method.
 
 BLUE and its baselines train the profiler LLM (GRPO); ProEx and PtE train recommenders on
 profile embeddings written by their own profile commands.
@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from profilerec.configs import from_mapping, read_yaml_options
+import typer
+
+from profilerec.cli.app import app, out
+from profilerec.cli.loaders import make_embedder
+from profilerec.cli.tables import print_metrics
+from profilerec.configs import from_mapping, parse_sets, read_yaml_options
 from profilerec.errors import UserError
 
 PROFILER_METHODS = ("blue", "rlpf", "judge")
@@ -137,8 +142,6 @@ def _train_proex(req: TrainRequest, load_embedder: Any) -> str:
         diversity=diversity,
         backbone_configs=backbone_configs,
     )
-    from profilerec.cli import print_metrics
-
     print_metrics(result)
     return f"metrics and ranks written to {req.out_dir}"
 
@@ -163,7 +166,72 @@ def _train_pte(req: TrainRequest, load_embedder: Any) -> str:
         embedder=load_embedder(req.embedder or "sentence-transformers"),
         config=cfg,
     )
-    from profilerec.cli import print_metrics
-
     print_metrics(result)
     return f"metrics, slices and ranks written to {req.out_dir}"
+
+
+@app.command()
+def train(
+    dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Run folder (adapter or model, logs, metrics).")
+    ],
+    method: Annotated[
+        str,
+        typer.Option(
+            help="blue, rlpf or judge (train the profiler LLM); proex or pte (train a "
+            "recommender on profile embeddings)."
+        ),
+    ] = "blue",
+    config: Annotated[
+        Path | None, typer.Option(help="YAML file of the method's config options.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override one config option, KEY=VALUE (YAML value; repeatable)."
+        ),
+    ] = None,
+    max_steps: Annotated[
+        int | None,
+        typer.Option(help="GRPO steps (blue/rlpf/judge) or epochs of each backbone (proex/pte)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Profiler LLM id/path (default: bundled SmolLM2).")
+    ] = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="Embedder spec for rewards, validation or profiles.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
+    backbone: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="proex: lightgcn, simgcl, multvae, ldiffrec; pte: sasrec, dreamrec (repeatable)."
+        ),
+    ] = None,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(help="proex/pte: folder written by `proex-profiles` / `pte-profiles`."),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option(help="proex: use the first K profiles per user/item.")
+    ] = None,
+) -> None:
+    """Train the profiler with GRPO (BLUE or a baseline reward; resumes from the last
+    checkpoint), or a recommender on profile embeddings (ProEx, PtE)."""
+
+    request = TrainRequest(
+        dataset=dataset,
+        out_dir=out_dir,
+        method=method,
+        config=config,
+        sets=parse_sets(set_ or []),
+        max_steps=max_steps,
+        model=model,
+        embedder=embedder,
+        seed=seed,
+        backbones=backbone or [],
+        profiles=profiles,
+        k=k,
+    )
+    out.print(run_train(request, make_embedder))

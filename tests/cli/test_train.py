@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from profilerec.cli_train import TrainRequest, run_train
+from profilerec.cli.train import TrainRequest, run_train
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 
@@ -94,7 +94,7 @@ def test_proex_trains_from_profile_files(
 
 
 def test_set_options_survive_absent_flags_and_clashes_are_refused(tmp_path: Path) -> None:
-    from profilerec.cli_train import _overrides
+    from profilerec.cli.train import _overrides
 
     # `--set max_steps=8` without `--max-steps`: the --set value is kept (it was once
     # silently replaced by the absent flag's None, so the YAML's 32 steps ran instead)

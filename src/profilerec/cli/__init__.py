@@ -1,0 +1,24 @@
+"""The ``profilerec`` command, one module per command group.
+
+``app.py`` holds the typer app, the consoles and ``main`` (the one place that maps exceptions
+to exit codes); each command module registers its commands on that app when imported here.
+The order of the imports below is the order of ``profilerec --help``.
+"""
+
+from profilerec.cli.app import app, main
+
+# isort: off
+# --- command modules: each import registers that module's commands ---------------------------
+# A new command group is a new module `profilerec/cli/<name>.py` that does
+# `from profilerec.cli.app import app` and decorates `@app.command()`; add ONE line for it here.
+from profilerec.cli import data  # noqa: F401  (prepare)
+from profilerec.cli import profile  # noqa: F401  (profile, proex-profiles, pte-profiles)
+from profilerec.cli import evaluate  # noqa: F401  (evaluate)
+from profilerec.cli import train  # noqa: F401  (train)
+from profilerec.cli import quickstart  # noqa: F401  (quickstart)
+from profilerec.cli import report  # noqa: F401  (report)
+
+# --- end of command modules ------------------------------------------------------------------
+# isort: on
+
+__all__ = ["app", "main"]

@@ -1,0 +1,5 @@
+"""``python -m profilerec.cli``: the same as the ``profilerec`` entry point."""
+
+from profilerec.cli import main
+
+main()

@@ -1,0 +1,138 @@
+"""``profile``, ``proex-profiles``, ``pte-profiles``: commands that write profile sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from profilerec.cli.app import DtypeOption, app, out
+from profilerec.cli.loaders import make_embedder, make_generator
+
+
+@app.command()
+def profile(
+    dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for profiles.parquet.")],
+    method: Annotated[str, typer.Option(help="Name recorded with the profiles.")] = "zero_shot",
+    generator: Annotated[
+        str,
+        typer.Option(
+            help="transformers (bundled SmolLM2), transformers:ID_OR_PATH, openai:MODEL@URL, llamacpp:GGUF."
+        ),
+    ] = "transformers",
+    adapter: Annotated[
+        Path | None,
+        typer.Option(
+            help="LoRA adapter: a `profilerec train` run folder (its best_adapter/, else adapter/) or an adapter folder such as RUN/adapter (the final step)."
+        ),
+    ] = None,
+    split: Annotated[
+        list[str] | None, typer.Option(help="Split(s) to profile (repeatable).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Profile only the first N examples per split.")] = 0,
+    template: Annotated[str, typer.Option(help="Prompt template name or file.")] = "profile",
+    batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 16,
+    max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 96,
+    temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 samples.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    dtype: DtypeOption = "auto",
+) -> None:
+    """Write one LLM profile per example (batched, cached, resumable)."""
+    from profilerec.data.dataset import Dataset
+    from profilerec.llm.base import GenerationConfig
+    from profilerec.profile.stage import ProfileConfig, run_profile
+
+    ds = Dataset.load(dataset)
+    config = ProfileConfig(
+        method=method,
+        template=template,
+        splits=tuple(split or ["test"]),
+        batch_size=batch_size,
+        limit=limit,
+        generation=GenerationConfig(
+            max_new_tokens=max_new_tokens, temperature=temperature, seed=seed
+        ),
+    )
+    gen = make_generator(generator, adapter, batch_size, dtype)
+    path = run_profile(ds, gen, out_dir, config)
+    out.print(f"profiles written to {path}")
+
+
+@app.command("proex-profiles")
+def proex_profiles(
+    dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the profile files.")],
+    k: Annotated[int, typer.Option(help="Profiles per user and item (F1 + K-1 new ones).")] = 4,
+    entities: Annotated[str, typer.Option(help="users, items or both.")] = "both",
+    generator: Annotated[
+        str, typer.Option(help="transformers (bundled SmolLM2), transformers:ID_OR_PATH, ...")
+    ] = "transformers",
+    batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 16,
+    max_new_tokens: Annotated[int, typer.Option(help="Maximum tokens per step's text.")] = 48,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature of F4.")] = 0.9,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    dtype: DtypeOption = "auto",
+) -> None:
+    """ProEx's four-step chain of thought: K profiles per user and item (resumable)."""
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.proex.cot import ProExProfilesConfig, run_proex_profiles
+
+    ds = Dataset.load(dataset)
+    cfg = ProExProfilesConfig(
+        k=k,
+        entities=entities,  # type: ignore[arg-type]
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        seed=seed,
+    )
+    path = run_proex_profiles(ds, make_generator(generator, None, batch_size, dtype), out_dir, cfg)
+    out.print(f"profiles written to {path}")
+
+
+@app.command("pte-profiles")
+def pte_profiles(
+    dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for users/items.parquet.")],
+    rounds: Annotated[
+        int | None, typer.Option(help="Refinement rounds after round 0 (0 = single pass).")
+    ] = None,
+    candidates: Annotated[
+        int | None, typer.Option(help="Candidate profiles per user and item (final round).")
+    ] = None,
+    generator: Annotated[
+        str, typer.Option(help="transformers (bundled SmolLM2), transformers:ID_OR_PATH, ...")
+    ] = "transformers",
+    embedder: Annotated[
+        str, typer.Option(help="Embedder of the selection reward.")
+    ] = "sentence-transformers",
+    batch_size: Annotated[int | None, typer.Option(help="Prompts per generation batch.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML file of PtEProfilesConfig options.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override one option, KEY=VALUE (YAML value; repeatable)."),
+    ] = None,
+    dtype: DtypeOption = "auto",
+) -> None:
+    """PtE's bidirectional user/item profiles, refined in rounds, candidates selected by a
+    group-relative collaborative reward (resumable)."""
+    from profilerec.configs import from_mapping, parse_sets, read_yaml_options
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.pte.profiling import PtEProfilesConfig, run_pte_profiles
+
+    data = read_yaml_options(config, "pte") if config else {}
+    overrides = {
+        **parse_sets(set_ or []),
+        "rounds": rounds,
+        "candidates": candidates,
+        "batch_size": batch_size,
+    }
+    cfg = from_mapping(PtEProfilesConfig, data, str(config or "--set"), **overrides)
+    ds = Dataset.load(dataset)
+    gen = make_generator(generator, None, cfg.batch_size, dtype)
+    path = run_pte_profiles(ds, gen, make_embedder(embedder), out_dir, cfg)
+    out.print(f"profiles written to {path}")

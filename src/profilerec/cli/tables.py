@@ -1,0 +1,58 @@
+"""Result tables printed to stdout by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from profilerec.cli.app import out
+
+
+def print_metrics(result: dict[str, Any]) -> None:
+    """Recall/NDCG@10 with 95% CIs, then @50 and MRR: fits an 80-column terminal."""
+    from rich import box
+
+    table = Table(
+        title=f"{result['split']}: {result['n_examples']} examples, {result['n_items']} items; "
+        "95% bootstrap CI",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("method", no_wrap=True)
+    for name in ("R@10", "95% CI", "N@10", "95% CI", "R@50", "N@50", "MRR"):
+        table.add_column(name, justify="right", no_wrap=True)
+
+    def num(x: float) -> str:
+        return f"{x:.3f}".lstrip("0") if x < 1 else f"{x:.2f}"
+
+    for method, values in result["metrics"].items():
+        ci = result["ci"][method]
+        cells = []
+        for m in ("recall@10", "ndcg@10"):
+            cells += [num(values[m]), f"{num(ci[m][0])}-{num(ci[m][1])}"]
+        cells += [num(values[m]) for m in ("recall@50", "ndcg@50", "mrr")]
+        table.add_row(method, *cells)
+    out.print(table)
+
+
+def print_manifest(manifest: dict[str, Any], where: Path) -> None:
+    """The counts a user checks after ``prepare``."""
+    counts = manifest["counts"]
+    table = Table(title=f"dataset written to {where}", show_header=False)
+    for key in (
+        "interactions_read",
+        "duplicates_collapsed",
+        "items_without_meta",
+        "users",
+        "items",
+        "interactions",
+    ):
+        table.add_row(key.replace("_", " "), f"{counts[key]:,}")
+    for split, n in counts["examples"].items():
+        table.add_row(f"{split} examples", f"{n:,}")
+    skipped = manifest["skipped"]
+    if skipped["total"]:
+        table.add_row("skipped (lenient)", f"{skipped['total']:,}: {skipped['by_reason']}")
+    out.print(table)
