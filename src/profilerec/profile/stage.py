@@ -5,16 +5,25 @@ finished batch is written as its own part file keyed by a hash of (prompt, model
 generation settings). A re-run skips batches whose keys are all present, and the
 generator derives each batch's sampling seed from the batch itself, so a killed and
 resumed run writes exactly what an uninterrupted one would.
+
+Engines: the stage plans the batches and writes every part file itself; a ``BatchRunner``
+only turns batches into texts, in any order. ``LocalRunner`` runs them one after another
+in this process; ``profilerec.engines.ray_profile.RayRunner`` spreads them over a Ray
+actor pool. Both write the same part files and keys, so either resumes the other, and a
+batch that is redone (a killed worker) overwrites its own part file, never adds a row.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import polars as pl
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -47,6 +56,38 @@ class ProfileConfig:
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 
 
+#: One batch to generate: its index (part file number) and its prompts.
+Batch = tuple[int, list[Messages]]
+
+
+@runtime_checkable
+class BatchRunner(Protocol):
+    """Turns planned batches into completions; results may arrive in any order."""
+
+    #: The generator's ``model_id`` (part of every cache key).
+    model_id: str
+
+    def run(
+        self, batches: list[Batch], config: GenerationConfig
+    ) -> Iterable[tuple[int, list[str]]]:
+        """Yield ``(batch index, one text per prompt)`` once per batch."""
+        ...
+
+
+class LocalRunner:
+    """The local engine: each batch in turn, in this process."""
+
+    def __init__(self, generator: Generator) -> None:
+        self.generator = generator
+        self.model_id = generator.model_id
+
+    def run(
+        self, batches: list[Batch], config: GenerationConfig
+    ) -> Iterator[tuple[int, list[str]]]:
+        for b, prompts in batches:
+            yield b, self.generator.generate(prompts, config)
+
+
 def cache_key(prompt: Messages, model_id: str, gen: GenerationConfig) -> str:
     payload = json.dumps([prompt, model_id, dataclasses.asdict(gen)], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -65,14 +106,18 @@ def select_examples(ds: Dataset, config: ProfileConfig) -> pl.DataFrame:
 
 def run_profile(
     ds: Dataset,
-    generator: Generator,
+    generator: Generator | BatchRunner,
     out_dir: str | Path,
     config: ProfileConfig,
     *,
     progress: bool = True,
     stop_after_batches: int | None = None,
 ) -> Path:
-    """Write ``out_dir/profiles.parquet``; ``stop_after_batches`` simulates a kill (tests)."""
+    """Write ``out_dir/profiles.parquet``; ``stop_after_batches`` simulates a kill (tests).
+
+    ``generator`` is a Generator (run by ``LocalRunner``) or any ``BatchRunner``.
+    """
+    runner = generator if isinstance(generator, BatchRunner) else LocalRunner(generator)
     out_dir = Path(out_dir)
     parts_dir = out_dir / PARTS_DIR
     parts_dir.mkdir(parents=True, exist_ok=True)
@@ -83,10 +128,10 @@ def run_profile(
     if examples.height == 0:
         raise UserError(f"no examples in split(s) {', '.join(config.splits)}")
     prompts = build_prompts(ds, examples, template, config.history)
-    keys = [cache_key(p, generator.model_id, config.generation) for p in prompts]
+    keys = [cache_key(p, runner.model_id, config.generation) for p in prompts]
     done = load_parts(parts_dir)
     (out_dir / "profile_config.json").write_text(
-        json.dumps({**dataclasses.asdict(config), "model_id": generator.model_id}, indent=2)
+        json.dumps({**dataclasses.asdict(config), "model_id": runner.model_id}, indent=2)
     )
 
     batches = [
@@ -103,10 +148,17 @@ def run_profile(
     with Progress(*columns, disable=not progress, transient=False) as bar:
         task = bar.add_task(f"profiling ({config.method})", total=len(prompts))
         bar.advance(task, len(prompts) - sum(len(rows) for _, rows in todo))
-        for n, (b, rows) in enumerate(todo):
+        planned = [(b, [prompts[r] for r in rows]) for b, rows in todo]
+        rows_of = dict(todo)
+        results = iter(runner.run(planned, config.generation))
+        for n in itertools.count():
+            # Checked before asking for the next batch, so a simulated kill generates no more.
             if stop_after_batches is not None and n >= stop_after_batches:
                 raise KeyboardInterrupt
-            texts = generator.generate([prompts[r] for r in rows], config.generation)
+            if (result := next(results, None)) is None:
+                break
+            b, texts = result
+            rows = rows_of[b]
             if len(texts) != len(rows):
                 raise RuntimeError(f"generator returned {len(texts)} texts for {len(rows)} prompts")
             part = pl.DataFrame(
@@ -123,7 +175,7 @@ def run_profile(
         pl.Series("profile", [done[k] for k in keys], dtype=pl.String),
         pl.Series("prompt", [json.dumps(p, ensure_ascii=False) for p in prompts], dtype=pl.String),
         pl.Series("cache_key", keys, dtype=pl.String),
-        pl.lit(generator.model_id).alias("model_id"),
+        pl.lit(runner.model_id).alias("model_id"),
         pl.lit(json.dumps(dataclasses.asdict(config.generation))).alias("generation"),
         pl.lit(template.name).alias("template"),
     )
