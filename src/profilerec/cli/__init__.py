@@ -17,6 +17,7 @@ from profilerec.cli import evaluate  # noqa: F401  (evaluate)
 from profilerec.cli import train  # noqa: F401  (train)
 from profilerec.cli import quickstart  # noqa: F401  (quickstart)
 from profilerec.cli import report  # noqa: F401  (report)
+from profilerec.cli import serve  # noqa: F401  (serve)
 
 # --- end of command modules ------------------------------------------------------------------
 # isort: on
