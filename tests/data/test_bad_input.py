@@ -143,7 +143,8 @@ def test_lenient_mode_skips_and_counts(tmp_path: Path) -> None:
 
 
 def test_lenient_counts_reach_the_manifest(tmp_path: Path) -> None:
-    path = write(tmp_path / "Toys_5.json", GOOD, MALFORMED, NO_ASIN, GOOD)
+    later = GOOD.replace('"A1"', '"A2"').replace("100", "150")  # 2 items: 1 example
+    path = write(tmp_path / "Toys_5.json", GOOD, MALFORMED, NO_ASIN, later)
     config = PrepareConfig(format="amazon2018", k_core=0, read=ReadOptions(lenient=True))
     manifest = prepare(path, tmp_path / "out", config)
     assert manifest["skipped"]["total"] == 2
@@ -203,7 +204,8 @@ def test_cli_missing_column(tmp_path: Path) -> None:
 
 
 def test_cli_lenient_run_succeeds_and_records_skips(tmp_path: Path) -> None:
-    path = write(tmp_path / "Toys_5.json", GOOD, MALFORMED, GOOD.replace("U1", "U2"))
+    later = GOOD.replace('"A1"', '"A2"').replace("100", "150")  # 2 items: 1 example
+    path = write(tmp_path / "Toys_5.json", GOOD, MALFORMED, later)
     out = tmp_path / "out"
     result = run_cli(
         "prepare", path, "--format", "amazon2018", "--out", out, "--k-core", "0", "--lenient"

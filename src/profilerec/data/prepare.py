@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -14,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from profilerec import __version__
+from profilerec.atomic import atomic_folder, check_target
 from profilerec.data.filters import (
     MissingMeta,
     apply_meta_policy,
@@ -23,6 +23,7 @@ from profilerec.data.filters import (
 )
 from profilerec.data.io import sha256_file
 from profilerec.data.readers import ReadOptions, get_reader
+from profilerec.data.sanity import check_interactions, check_meta, check_splits, validate_config
 from profilerec.data.schema import EXAMPLES_FILE, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE
 from profilerec.data.splits import SplitConfig, make_examples
 from profilerec.errors import UserError
@@ -49,15 +50,25 @@ def demo_source() -> Path:
 
 
 def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[str, Any]:
-    """Read ``source``, filter, split, and write the dataset folder ``out``. Returns the manifest."""
+    """Read ``source``, filter, split, and write the dataset folder ``out``. Returns the manifest.
+
+    Flags and the target folder are checked before anything is read; the folder is
+    written atomically (a killed run leaves the previous dataset intact).
+    """
     source, out = Path(source), Path(out)
+    validate_config(config)
+    reader = get_reader(config.format)
+    check_target(out, MANIFEST_FILE, "profilerec dataset")
     if not source.exists():
         raise UserError(f"{source}: no such file or folder")
     started = time.perf_counter()
-    raw = get_reader(config.format)(source, config.read)
+    raw = reader(source, config.read)
     n_read = raw.interactions.height
     if n_read == 0:
         raise UserError(f"{source}: no interactions were read")
+    warnings = check_interactions(raw.interactions, config.format, str(source))
+    meta_duplicates, meta_warnings = check_meta(raw.items, config.format)
+    warnings += meta_warnings
     # Filter and order on the key columns only, then gather the wide rows (review
     # text) once: copying text through every filter dominated the run time.
     keys = raw.interactions.select("user_id", "item_id", "timestamp").with_row_index("_row")
@@ -73,12 +84,8 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[
     inter = raw.interactions[order]
     items = catalogue(inter, raw.items)
     examples = make_examples(inter, config.split)
-
-    out.mkdir(parents=True, exist_ok=True)
-    _write(items, out / ITEMS_FILE)
-    _write(inter, out / INTERACTIONS_FILE)
-    _write(examples, out / EXAMPLES_FILE)
     split_counts = dict(examples.group_by("split").len().sort("split").iter_rows())
+    warnings += check_splits(split_counts, config)
     manifest = {
         "profilerec_version": __version__,
         "format": config.format,
@@ -92,6 +99,7 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[
             "after_duplicate_collapse": n_dedup,
             "duplicates_collapsed": n_read - n_dedup,
             "items_without_meta": n_missing_meta,
+            "meta_duplicates": meta_duplicates,
             "interactions": inter.height,
             "users": inter["user_id"].n_unique(),
             "items": items.height,
@@ -99,16 +107,17 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[
             "examples": split_counts,
         },
         "skipped": raw.report.as_dict(),
-        "seconds": round(time.perf_counter() - started, 3),
+        "warnings": warnings,
     }
-    tmp = out / (MANIFEST_FILE + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, default=str))
-    os.replace(tmp, out / MANIFEST_FILE)
+    with atomic_folder(out, MANIFEST_FILE, "profilerec dataset") as tmp:
+        _write(items, tmp / ITEMS_FILE)
+        _write(inter, tmp / INTERACTIONS_FILE)
+        _write(examples, tmp / EXAMPLES_FILE)
+        manifest["seconds"] = round(time.perf_counter() - started, 3)
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
     return manifest
 
 
 def _write(frame: pl.DataFrame, path: Path) -> None:
-    """Write then rename, so a killed run never leaves a half-written file that looks complete."""
-    tmp = path.with_suffix(".tmp")
-    frame.write_parquet(tmp)
-    os.replace(tmp, path)
+    """One file of the dataset; the whole folder is made atomic by :func:`atomic_folder`."""
+    frame.write_parquet(path)

@@ -1,0 +1,94 @@
+"""Atomic stage outputs: build a folder beside its target, then swap it in with renames.
+
+A stage killed mid-write must never leave a folder mixing new and old files (issue 14:
+a half-replaced dataset was accepted by ``profile`` and crashed ``evaluate``). Every
+stage that writes a folder can use :func:`atomic_folder`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from profilerec.errors import UserError
+
+TMP_TAG = ".tmp-"
+OLD_TAG = ".old-"
+
+
+def check_target(target: Path, marker: str, kind: str) -> None:
+    """Refuse a target that is a file, or a non-empty folder that is not a ``kind`` folder.
+
+    ``marker`` is the file whose presence makes a folder a finished ``kind`` output
+    (e.g. ``manifest.json`` for a dataset); such a folder may be replaced.
+    """
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{target} is a file, not a folder; choose another --out")
+    if target.is_dir() and any(target.iterdir()) and not (target / marker).is_file():
+        raise UserError(
+            f"{target} is a non-empty folder that is not a {kind} (no {marker}); "
+            "refusing to replace it: choose another --out or delete it"
+        )
+
+
+@contextlib.contextmanager
+def atomic_folder(target: str | Path, marker: str, kind: str) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``target``; on success it replaces ``target``.
+
+    On an exception (or a kill) ``target`` is untouched: the temporary folder is removed
+    (after a kill it stays as ``.NAME.tmp-*`` and the next run removes it). The swap is
+    two renames, so the only window where ``target`` is briefly absent is between them;
+    it is never mixed. A killed run in that window leaves the old folder as ``.NAME.old-*``.
+    """
+    target = Path(target)
+    check_target(target, marker, kind)
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create {parent}: {exc.strerror or exc}") from None
+    _remove_stale(parent, target.name)
+    tmp = parent / f".{target.name}{TMP_TAG}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir()
+    except OSError as exc:
+        raise UserError(f"cannot write in {parent}: {exc.strerror or exc}") from None
+    try:
+        yield tmp
+        (tmp / marker).stat()  # a stage that forgot its marker must not replace anything
+        _swap(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap(tmp: Path, target: Path) -> None:
+    if not target.exists():
+        os.replace(tmp, target)
+        return
+    old = target.parent / f".{target.name}{OLD_TAG}{uuid.uuid4().hex[:8]}"
+    os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_stale(parent: Path, name: str) -> None:
+    """Remove temporary folders left by killed runs whose process no longer exists."""
+    for path in parent.glob(f".{name}{TMP_TAG}*"):
+        pid_text = path.name.removeprefix(f".{name}{TMP_TAG}").split("-")[0]
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

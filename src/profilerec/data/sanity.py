@@ -1,0 +1,123 @@
+"""The data-sanity pass of ``prepare``: flags that cannot be right, and data that is suspicious.
+
+Errors (a :class:`UserError`, nothing written) where the output could not be right:
+bad flag values, future timestamps (one would become a user's test target), no examples.
+Warnings (listed in the summary and in ``manifest.json["warnings"]``) where the data is
+probably wrong but the output is still well defined. docs/dataset.md lists them and why.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from profilerec.errors import UserError
+
+if TYPE_CHECKING:
+    from profilerec.data.prepare import PrepareConfig
+
+#: 1973-03-03 in ms: a log whose every timestamp is earlier holds seconds, not ms.
+SECONDS_AS_MS = 100_000_000_000
+#: Timestamps more than this after now (ms) are in the future: clock or unit errors.
+FUTURE_SLACK_MS = 86_400_000
+#: Rating scale per format, where the format defines one.
+RATING_SCALES: dict[str, tuple[float, float]] = {
+    "amazon2023": (1.0, 5.0),
+    "amazon2018": (1.0, 5.0),
+    "amazon2014": (1.0, 5.0),
+    "google_local": (1.0, 5.0),
+    "movielens": (0.5, 5.0),
+}
+#: Formats whose readers look for a metadata file beside the reviews.
+META_FORMATS = ("amazon2023", "amazon2018", "amazon2014", "google_local", "movielens", "recbole")
+SPLIT_KINDS = ("leave_last_out", "global_time", "user_disjoint")
+
+
+def validate_config(config: PrepareConfig) -> None:
+    """Reject flag values that cannot be right, before any file is read."""
+    split = config.split
+    if config.k_core < 0:
+        raise UserError(f"--k-core must be >= 0 (0 disables it), not {config.k_core}")
+    if config.missing_meta not in ("keep", "drop", "error"):
+        raise UserError(f"--missing-meta must be keep, drop or error, not {config.missing_meta!r}")
+    if split.kind not in SPLIT_KINDS:
+        raise UserError(f"unknown split {split.kind!r}; choose {', '.join(SPLIT_KINDS)}")
+    if split.min_history < 0 or split.max_history < 0:
+        raise UserError("--min-history and --max-history must be >= 0")
+    for name, value in (("--valid-users", split.valid_users), ("--test-users", split.test_users)):
+        if not 0 <= value < 1:
+            raise UserError(f"{name} must be a fraction in [0, 1), not {value}")
+    if split.kind == "user_disjoint" and split.valid_users + split.test_users >= 1:
+        raise UserError("--valid-users plus --test-users must be below 1: no training users left")
+    for name, cut in (("--valid-cut", split.valid_cut), ("--test-cut", split.test_cut)):
+        if cut <= 0:
+            raise UserError(f"{name} must be a fraction in (0, 1) or a ms timestamp, not {cut}")
+
+
+def check_interactions(inter: pl.DataFrame, fmt: str, source: str) -> list[str]:
+    """Timestamp and rating checks on the interactions as read; returns warnings."""
+    warnings: list[str] = []
+    ts = inter["timestamp"]
+    now = int(time.time() * 1000)
+    future = inter.filter(pl.col("timestamp") > now + FUTURE_SLACK_MS)
+    if future.height:
+        first = future.row(0, named=True)
+        raise UserError(
+            f"{source}: {future.height:,} interaction(s) have timestamps in the future (first: "
+            f"user {first['user_id']}, item {first['item_id']}, {first['timestamp']} ms); "
+            "such an item would become its user's test target. Check the time unit"
+            + (" (--time-unit)" if fmt in ("csv", "parquet") else "")
+        )
+    n_negative = int((ts < 0).sum())
+    if n_negative:
+        warnings.append(f"{n_negative:,} interaction(s) have negative timestamps (before 1970)")
+    if ts.max() is not None and int(ts.max()) < SECONDS_AS_MS:  # type: ignore[arg-type]
+        hint = " (pass --time-unit s)" if fmt in ("csv", "parquet") else ""
+        warnings.append(
+            "every timestamp is before 1973-03-03 read as milliseconds: the source probably "
+            f"holds seconds{hint}; order and splits are unaffected, dates and ms cuts are wrong"
+        )
+    scale = RATING_SCALES.get(fmt)
+    if scale is not None:
+        low, high = scale
+        out = inter.filter((pl.col("rating") < low) | (pl.col("rating") > high))
+        if out.height:
+            warnings.append(
+                f"{out.height:,} rating(s) outside the {fmt} scale {low:g}-{high:g} "
+                f"(first: {out['rating'][0]:g}); they are kept as read"
+            )
+    return warnings
+
+
+def check_meta(items: pl.DataFrame, fmt: str) -> tuple[int, list[str]]:
+    """Count duplicate metadata records (the first read wins) and flag a missing meta file."""
+    if items.height == 0:
+        if fmt in META_FORMATS:
+            return 0, [
+                "no item metadata was found (no meta file beside the reviews): every item "
+                "has placeholder text, so text-based methods see only ids"
+            ]
+        return 0, []
+    duplicates = items.height - items["item_id"].n_unique()
+    if duplicates:
+        return duplicates, [
+            f"{duplicates:,} duplicate metadata record(s) for the same item id; the first read is kept"
+        ]
+    return 0, []
+
+
+def check_splits(split_counts: dict[str, int], config: PrepareConfig) -> list[str]:
+    """No examples at all is an error; an empty split is a warning naming the flags to change."""
+    total = sum(split_counts.values())
+    if total == 0:
+        raise UserError(
+            f"no examples: no user has --min-history {config.split.min_history} earlier items "
+            "after filtering; lower --min-history or --k-core"
+        )
+    return [
+        f"the {name} split is empty (split {config.split.kind}); later stages that need it will fail"
+        for name in ("train", "valid", "test")
+        if split_counts.get(name, 0) == 0
+    ]
