@@ -100,6 +100,7 @@ def test_warnings_reach_the_manifest_and_exit_zero(
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert any(warning in w for w in manifest["warnings"])
+    assert "warning: " in result.stderr and warning in result.stderr
 
 
 def test_seconds_for_ms(tmp_path: Path) -> None:
@@ -108,3 +109,4 @@ def test_seconds_for_ms(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert any("probably holds seconds" in w for w in manifest["warnings"])
+    assert "warning: every timestamp is before 1973-03-03" in result.stderr

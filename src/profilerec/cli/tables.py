@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from profilerec.cli.app import out
+from profilerec.cli.app import console, out
 
 
 def print_metrics(result: dict[str, Any]) -> None:
@@ -56,3 +56,5 @@ def print_manifest(manifest: dict[str, Any], where: Path) -> None:
     if skipped["total"]:
         table.add_row("skipped (lenient)", f"{skipped['total']:,}: {skipped['by_reason']}")
     out.print(table)
+    for warning in manifest.get("warnings", []):  # the data-sanity pass of prepare
+        console.print(f"warning: {warning}", style="yellow")
