@@ -1,0 +1,81 @@
+"""SASRec as an ``IDRecommender``: trained like a real baseline, not for a fixed 30 epochs.
+
+Up to ``epochs`` (200) passes with early stopping on validation NDCG@10 (``patience``
+epochs without improvement; the best epoch's weights are kept), dropout, and a small
+grid over width, depth, learning rate and dropout chosen on validation. Training reads
+``training_sequences(dataset)`` only; validation targets steer stopping, never test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+
+import torch
+
+from profilerec.data.dataset import Dataset
+from profilerec.errors import UserError
+from profilerec.recsys.sasrec import SASRec, SASRecConfig, train_sasrec
+
+
+class SASRecRecommender:
+    """SASRec (CE loss over the catalogue) with validation early stopping."""
+
+    name = "sasrec"
+    GRID: ClassVar[dict[str, list[Any]]] = {
+        "hidden": [32, 64],
+        "layers": [1, 2],
+        "lr": [1e-3, 3e-3],
+        "dropout": [0.2, 0.5],
+    }
+
+    def __init__(
+        self,
+        hidden: int = 64,
+        layers: int = 2,
+        lr: float = 1e-3,
+        dropout: float = 0.2,
+        epochs: int = 200,
+        patience: int = 10,
+        max_len: int = 50,
+        seed: int = 0,
+        threads: int | None = None,
+        progress: bool = False,
+    ) -> None:
+        """``patience`` needs validation examples; 0 trains all ``epochs`` (no early stop)."""
+        self.config = SASRecConfig(
+            hidden=hidden,
+            layers=layers,
+            heads=2 if hidden % 2 == 0 else 1,
+            lr=lr,
+            dropout=dropout,
+            epochs=epochs,
+            patience=patience or None,
+            max_len=max_len,
+            seed=seed,
+            threads=threads,
+        )
+        self.progress = progress
+        self._model: SASRec | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "hidden": c.hidden,
+            "layers": c.layers,
+            "lr": c.lr,
+            "dropout": c.dropout,
+            "epochs": c.epochs,
+            "patience": c.patience or 0,
+            "max_len": c.max_len,
+        }
+
+    def fit(self, dataset: Dataset) -> Self:
+        self._model = train_sasrec(dataset, self.config, progress=self.progress)
+        return self
+
+    def score(self, histories: Sequence[Sequence[int]]) -> torch.Tensor:
+        if self._model is None:
+            raise UserError("call fit(dataset) before score()")
+        return self._model.score_histories([list(map(int, h)) for h in histories]).float()
