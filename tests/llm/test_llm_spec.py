@@ -42,7 +42,7 @@ def test_parse_spec_forms(spec: str, expected: GeneratorSpec) -> None:
 @pytest.mark.parametrize(
     ("spec", "why"),
     [
-        ("vllm:Qwen", "unknown backend 'vllm'"),
+        ("sglang:Qwen", "unknown backend 'sglang'"),
         ("gpt-4o", "unknown backend 'gpt-4o'"),
         ("", "unknown backend ''"),
         ("transformers:", "needs a model after the colon"),

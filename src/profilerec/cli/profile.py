@@ -8,6 +8,14 @@ from typing import Annotated
 import typer
 
 from profilerec.cli.app import DtypeOption, app, out
+from profilerec.cli.engine import (
+    EngineOption,
+    RayAddressOption,
+    WorkerGpusOption,
+    WorkersOption,
+    make_runner,
+    ray_options,
+)
 from profilerec.cli.loaders import make_embedder, make_generator
 
 
@@ -38,6 +46,10 @@ def profile(
     temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 samples.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     dtype: DtypeOption = "auto",
+    engine: EngineOption = "local",
+    workers: WorkersOption = 2,
+    ray_address: RayAddressOption = None,
+    worker_gpus: WorkerGpusOption = 0.0,
 ) -> None:
     """Write one LLM profile per example (batched, cached, resumable)."""
     from profilerec.data.dataset import Dataset
@@ -55,7 +67,14 @@ def profile(
             max_new_tokens=max_new_tokens, temperature=temperature, seed=seed
         ),
     )
-    gen = make_generator(generator, adapter, batch_size, dtype)
+    # cheap checks before the model loads: the splits exist, the template parses
+    from profilerec.llm.prompts import load_template
+
+    for name in config.splits:
+        ds.split(name)
+    load_template(template)
+    engine_options = ray_options(engine, workers, ray_address, worker_gpus)
+    gen = make_runner(engine_options, generator, adapter, batch_size, dtype)
     path = run_profile(ds, gen, out_dir, config)
     out.print(f"profiles written to {path}")
 

@@ -72,3 +72,14 @@ def quiet_data_context() -> None:
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.enable_operator_progress_bars = False
+
+
+def get_user_errors(ray: ModuleType, ref: object) -> object:
+    """``ray.get(ref)``, re-raising a UserError raised inside the task as itself."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as err:
+        cause = getattr(err, "cause", None)
+        if isinstance(cause, UserError):
+            raise UserError(str(cause)) from err
+        raise

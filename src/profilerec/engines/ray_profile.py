@@ -17,7 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from profilerec.engines.ray_cluster import RayOptions, ensure_ray, quiet_data_context
+from profilerec.engines.ray_cluster import (
+    RayOptions,
+    ensure_ray,
+    get_user_errors,
+    quiet_data_context,
+)
 from profilerec.llm.base import GenerationConfig, Generator
 from profilerec.profile.stage import Batch
 
@@ -75,7 +80,7 @@ class RayRunner:
             probe = self.ray.remote(
                 num_cpus=self.options.cpus_per_worker, num_gpus=self.options.gpus_per_worker
             )(_model_id)
-            model_id = str(self.ray.get(probe.remote(factory)))
+            model_id = str(get_user_errors(self.ray, probe.remote(factory)))
         self.model_id = model_id
 
     def run(

@@ -27,6 +27,7 @@ SPEC_FORMS = (
     "transformers:ID_OR_PATH: a Hugging Face model id or local folder",
     "openai:MODEL@BASE_URL: an OpenAI-compatible server, e.g. openai:qwen@http://localhost:8000/v1",
     "llamacpp:PATH.gguf: a GGUF file run by llama.cpp",
+    "vllm:ID_OR_PATH (or vllm:bundled): vLLM's in-process engine (the vllm extra, GPU machines)",
 )
 
 _OPENAI = re.compile(r"^(?P<model>.+?)@(?P<url>https?://\S+)$")
@@ -54,12 +55,14 @@ def parse_spec(spec: str) -> GeneratorSpec:
         return GeneratorSpec("transformers")
     prefix, sep, rest = text.partition(":")
     rest = rest.strip()
-    if not sep or prefix not in ("transformers", "openai", "llamacpp"):
+    if not sep or prefix not in ("transformers", "openai", "llamacpp", "vllm"):
         raise _invalid(spec, f"unknown backend {prefix!r}")
     if not rest:
         raise _invalid(spec, f"{prefix}: needs a model after the colon")
     if prefix == "transformers":
         return GeneratorSpec("transformers", rest)
+    if prefix == "vllm":
+        return GeneratorSpec("vllm", None if rest == "bundled" else rest)
     if prefix == "openai":
         match = _OPENAI.match(rest)
         if match is None:
@@ -82,6 +85,10 @@ def load_generator(spec: str, **kwargs: Any) -> Generator:
 
         assert parsed.model is not None and parsed.base_url is not None
         return OpenAIGenerator(parsed.model, parsed.base_url, **kwargs)
+    if parsed.backend == "vllm":
+        from profilerec.llm.vllm import VLLMGenerator
+
+        return VLLMGenerator(parsed.model, **kwargs)
     from profilerec.llm.llamacpp import LlamaCppGenerator
 
     assert parsed.model is not None
