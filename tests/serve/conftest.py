@@ -114,6 +114,12 @@ def state(serve_parts: dict[str, object]) -> object:
     )
 
 
+@pytest.fixture(scope="session")
+def run_app() -> object:
+    """``running`` as a fixture, for tests that start their own app."""
+    return running
+
+
 @pytest.fixture(scope="module")
 def server(state: object) -> Iterator[str]:
     """The app with an API key and a one-slot generation queue, on a real port."""
