@@ -136,7 +136,10 @@ def train_blue(
         raise UserError(
             "validation examples are needed to pick the best adapter; the dataset has none"
         )
-    valid = valid.head(config.eval_examples)
+    if config.eval_examples and valid.height > config.eval_examples:
+        # A seeded sample across all validation users, not the first users' examples:
+        # head() would give a few users' every position and a noisy, user-driven score.
+        valid = valid.sample(config.eval_examples, seed=config.seed).sort("example_id")
 
     model, tokenizer, model_source = load_policy(config.model)
     funcs, weights = build_rewards(config, ds, embedder, item_vecs, item_texts, tokenizer)

@@ -22,6 +22,16 @@ from profilerec.retrieval import MRR, NDCG, Recall, rank_by_embeddings
 VALIDATION_DIR = "validation"
 
 
+def sameness(vecs: np.ndarray) -> float:
+    """Mean cosine between two different users' profiles: template collapse shows as a rise."""
+    unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    n = len(unit)
+    if n < 2:
+        return float("nan")
+    total = unit.sum(axis=0)
+    return float((total @ total - n) / (n * (n - 1)))
+
+
 class Validator:
     """Profiles a fixed set of validation examples with the current policy and ranks the catalogue."""
 
@@ -69,6 +79,7 @@ class Validator:
             "valid_recall@10": float(Recall(10).per_user(res.target_ranks).mean()),
             "valid_mrr": float(MRR().per_user(res.target_ranks).mean()),
             "valid_profile_words": float(np.mean([len(t.split()) for t in texts])),
+            "valid_sameness": sameness(vecs),
         }
         return scores, seen
 
