@@ -8,10 +8,11 @@ exceptions to exit codes.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from profilerec.errors import UserError
 
@@ -22,10 +23,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+# markup=False: paths, specs and error messages are user text; a `[/]` in a path must neither
+# crash rich nor change what the user is shown. Style with rich.text.Text where wanted.
 #: Progress, status and errors go to stderr, so stdout carries only results.
-console = Console(stderr=True)
+console = Console(stderr=True, markup=False)
 #: Results (tables, "written to" lines).
-out = Console()
+out = Console(markup=False)
 
 
 @app.callback()
@@ -50,24 +53,92 @@ def _pair(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def main() -> None:
-    """Entry point: user mistakes become one red line and exit code 2, never a traceback."""
-    try:
-        app(standalone_mode=False)
-    except UserError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        console.print("interrupted; finished work is kept and a re-run resumes it")
-        sys.exit(130)
-    except Exception as exc:  # click's own usage errors arrive here in non-standalone mode
-        import click
+#: Exit codes (documented in docs/architecture.md, "Exit codes and warnings").
+EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+
+def _error(message: str) -> None:
+    """One line on stderr, ``error: ...``, the message printed verbatim (no markup)."""
+    console.print(
+        Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True
+    )
+
+
+def _interrupted() -> NoReturn:
+    console.print("interrupted; finished work is kept")
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def _input_error(exc: BaseException) -> str | None:
+    """The one-line message for an unreadable input file, or None if ``exc`` is not one.
+
+    A truncated .gz ends in EOFError (typer wraps it in Abort), a corrupt one in BadGzipFile
+    or zlib.error; a corrupt parquet file in polars' ComputeError or pyarrow's ArrowInvalid.
+    """
+    import gzip
+    import zlib
+
+    if isinstance(exc, EOFError):
+        return f"an input file ended early (truncated download?): {exc}"
+    if isinstance(exc, gzip.BadGzipFile | zlib.error):
+        return f"an input file is not valid gzip: {exc}"
+    kinds: list[type[BaseException]] = []
+    if "polars" in sys.modules:
+        import polars.exceptions as pe
+
+        kinds += [pe.ComputeError, pe.SchemaError, pe.ColumnNotFoundError]
+    if "pyarrow" in sys.modules:
+        import pyarrow as pa
+
+        kinds.append(pa.ArrowInvalid)
+    if kinds and isinstance(exc, tuple(kinds)):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"cannot read an input file (corrupt or not what was expected): {first}"
+    return None
+
+
+def main() -> None:
+    """Entry point and the ONE place that maps exceptions to exit codes.
+
+    0 ok; 2 a user's mistake (UserError, usage errors, unreadable inputs, file-system
+    problems) as one line; 130 interrupted; 1 anything else (a bug: the traceback is kept).
+    The installed typer vendors its own click, so its exception classes are typer's, and in
+    non-standalone mode it *returns* 130 for Ctrl-C and the code of any ``Exit`` instead of
+    raising.
+    """
+    from typer import _click
+
+    try:
+        code = app(standalone_mode=False)
+    except UserError as exc:
+        _error(str(exc))
+        sys.exit(EXIT_USER)
+    except KeyboardInterrupt:  # raised outside typer's own handler (e.g. during teardown)
+        _interrupted()
+    except _click.exceptions.ClickException as exc:  # usage errors: typer's short message
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort as exc:
+        cause = _input_error(exc.__cause__) if exc.__cause__ is not None else None
+        if cause:
+            _error(cause)
+            sys.exit(EXIT_USER)
+        console.print("aborted")
+        sys.exit(EXIT_INTERNAL)
+    except OSError as exc:  # --out is a file, read-only file system, permission denied, ...
+        message = _input_error(exc)
+        if message is None:
+            what = exc.strerror or str(exc)
+            where = f": {exc.filename}" if exc.filename else ""
+            message = f"{what}{where}"
+        _error(message)
+        sys.exit(EXIT_USER)
+    except Exception as exc:
+        message = _input_error(exc)
+        if message is None:
+            raise
+        _error(message)
+        sys.exit(EXIT_USER)
+    if code == EXIT_INTERRUPTED:
+        _interrupted()
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from profilerec.cli.app import _pair, app, console
 from profilerec.cli.tables import print_manifest
@@ -98,6 +99,6 @@ def prepare(
         read=ReadOptions(lenient=lenient, columns=columns, time_unit=time_unit),
     )
     assert source is not None
-    with console.status(f"preparing {source} ..."):
+    with console.status(Text(f"preparing {source} ...")):
         manifest = run_prepare(source, out_dir, config)
     print_manifest(manifest, out_dir)

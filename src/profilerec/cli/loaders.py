@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
 from profilerec.cli.app import console
-from profilerec.errors import UserError
+from profilerec.errors import DataError, UserError
 
 
 def make_generator(spec: str, adapter: Path | None, batch_size: int, dtype: str = "auto") -> Any:
@@ -29,7 +31,7 @@ def make_generator(spec: str, adapter: Path | None, batch_size: int, dtype: str 
         raise UserError("--adapter works only with the transformers generator")
     elif dtype != "auto":
         raise UserError("--dtype works only with the transformers generator")
-    with console.status(f"loading generator {spec} ..."):
+    with console.status(Text(f"loading generator {spec} ...")):
         return load_generator(spec, **kwargs)
 
 
@@ -38,17 +40,31 @@ def make_embedder(spec: str) -> Any:
     from profilerec.embed import load_embedder
     from profilerec.paths import embedding_cache_dir
 
-    with console.status(f"loading embedder {spec} ..."):
+    with console.status(Text(f"loading embedder {spec} ...")):
         return load_embedder(spec, cache_dir=embedding_cache_dir())
 
 
 def profile_sets(specs: list[str]) -> dict[str, Any]:
-    """``NAME=DIR`` or ``DIR`` options -> {name: profiles frame} (DIR alone: its method name)."""
+    """``NAME=DIR`` or ``DIR`` options -> {name: profiles frame} (DIR alone: its method name).
+
+    A NAME given twice is refused (a dict would keep the last one silently).
+    """
+    import polars as pl
+
+    from profilerec.evaluate.checks import check_profile_frame
     from profilerec.profile.stage import load_profiles
 
-    sets = {}
+    sets: dict[str, Any] = {}
     for spec in specs:
         name, _, path = spec.rpartition("=")
-        frame = load_profiles(path)
-        sets[name or str(frame["method"][0])] = frame
+        try:
+            frame = load_profiles(path)
+        except pl.exceptions.PolarsError as exc:  # corrupt or truncated: say which file
+            raise DataError(path, f"unreadable profiles parquet ({exc})") from None
+        check_profile_frame(name or path, frame, path)
+        if not name:
+            name = str(frame["method"][0]) if "method" in frame.columns and frame.height else path
+        if name in sets:
+            raise UserError(f"--profiles: the name {name!r} is given twice; name each set once")
+        sets[name] = frame
     return sets

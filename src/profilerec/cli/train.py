@@ -62,6 +62,15 @@ def _overrides(sets: dict[str, Any], **flags: Any) -> dict[str, Any]:
     return {**sets, **given}
 
 
+def _check_positive(cfg: Any, source: str, names: tuple[str, ...]) -> None:
+    """Refuse a non-positive rate or count before any model loads (TRL finds a negative
+    learning rate only after both models are loaded)."""
+    for name in names:
+        value = getattr(cfg, name, None)
+        if isinstance(value, int | float) and not value > 0:
+            raise UserError(f"{source}: {name} must be > 0, not {value}")
+
+
 def run_train(req: TrainRequest, load_embedder: Any) -> str:
     """Train as ``req`` asks; returns the line to print."""
     if req.method in PROFILER_METHODS:
@@ -93,6 +102,7 @@ def _train_profiler(req: TrainRequest, load_embedder: Any) -> str:
     data = read_yaml_options(req.config, "blue") if req.config else {}
     source = str(req.config) if req.config else "--set"
     cfg = from_mapping(BlueConfig, data, source, **overrides)
+    _check_positive(cfg, source, ("learning_rate", "max_steps", "num_generations"))
     ds = Dataset.load(req.dataset)
     summary = train_blue(ds, load_embedder(cfg.embedder), req.out_dir, cfg)
     best = summary["best"] or {}

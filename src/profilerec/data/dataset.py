@@ -17,7 +17,7 @@ from profilerec.data.schema import (
     MANIFEST_FILE,
 )
 from profilerec.data.text import HistoryEntry, render_item
-from profilerec.errors import UserError
+from profilerec.errors import DataError, UserError
 
 
 @dataclass
@@ -48,7 +48,10 @@ class Dataset:
 
     def _read(self, name: str) -> pl.DataFrame:
         if name not in self._cache:
-            self._cache[name] = pl.read_parquet(self.root / name)
+            try:
+                self._cache[name] = pl.read_parquet(self.root / name)
+            except pl.exceptions.PolarsError as exc:  # corrupt or truncated: say which file
+                raise DataError(self.root / name, f"unreadable parquet ({exc})") from None
         return self._cache[name]
 
     @property

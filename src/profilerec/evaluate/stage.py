@@ -21,6 +21,7 @@ from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
 from profilerec.evaluate import methods as M
+from profilerec.evaluate.checks import check_evaluate_inputs
 from profilerec.retrieval import (
     bootstrap_ci,
     default_metrics,
@@ -84,6 +85,7 @@ def run_evaluate(
         examples = examples.head(config.limit)
     if examples.height == 0:
         raise UserError(f"the dataset has no {config.split} examples")
+    check_evaluate_inputs(examples, profiles, config.methods, BASE_METHODS, config.reference)
     console = Console(stderr=True, quiet=not progress)
     index = ds.item_index
     targets = [index[i] for i in examples["item_id"]]

@@ -1,0 +1,104 @@
+"""Checks that make ``evaluate`` refuse inputs that would silently report wrong numbers.
+
+Each failure is a one-line UserError. They are cheap (no model), so the CLI runs them before it
+loads the embedder and ``run_evaluate`` runs them again for library callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import polars as pl
+
+from profilerec.errors import UserError
+
+#: Columns a profile set must carry to be matched to examples.
+PROFILE_COLUMNS = ("example_id", "user_id", "profile")
+
+
+def check_profile_frame(name: str, frame: pl.DataFrame, source: str = "") -> None:
+    """A profile set has the columns evaluation reads and one row per example."""
+    where = f" ({source})" if source else ""
+    missing = [c for c in PROFILE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise UserError(
+            f"profiles {name!r}{where} lack column(s) {', '.join(missing)}; "
+            "expected a file written by `profilerec profile`"
+        )
+    dup = frame["example_id"].is_duplicated()
+    if dup.any():
+        first = frame.filter(dup)["example_id"][0]
+        raise UserError(
+            f"profiles {name!r}{where} have {int(dup.sum())} rows sharing an example_id "
+            f"(first {first}); keep one profile per example"
+        )
+
+
+def method_names(methods: Iterable[str], profile_names: Iterable[str]) -> list[str]:
+    """The rows ``evaluate`` will report, in order, refusing any name given twice."""
+    names: list[str] = []
+    for name in [*methods, *(n for p in profile_names for n in (p, f"history+{p}"))]:
+        if name in names:
+            raise UserError(
+                f"two methods would be reported as {name!r}: name each profile set "
+                "(--profiles NAME=DIR) differently from the others and from the baselines"
+            )
+        names.append(name)
+    return names
+
+
+def check_evaluate_inputs(
+    examples: pl.DataFrame,
+    profiles: dict[str, pl.DataFrame],
+    methods: Iterable[str],
+    known_methods: Iterable[str],
+    reference: str | None,
+) -> None:
+    """Refuse name clashes, duplicate ids, profiles of other users, empty profiles, and an
+    unknown ``reference``. ``known_methods``: every baseline the stage can run (reserved)."""
+    reserved = set(known_methods)
+    for name in profiles:
+        if name in reserved or any(name == f"history+{m}" for m in reserved):
+            raise UserError(
+                f"profile set {name!r} is named like a baseline; "
+                f"give it another name (--profiles OTHER=DIR)"
+            )
+    names = method_names(methods, profiles)
+    if reference is not None and reference not in names:
+        raise UserError(
+            f"--reference {reference!r} is not evaluated; choose from {', '.join(names)}"
+        )
+    dup = examples["example_id"].is_duplicated()
+    if dup.any():
+        raise UserError(
+            f"the dataset's examples repeat example_id {examples.filter(dup)['example_id'][0]}; "
+            "prepare it again"
+        )
+    for name, frame in profiles.items():
+        check_profile_frame(name, frame)
+        _check_matches(name, examples, frame)
+
+
+def _check_matches(name: str, examples: pl.DataFrame, frame: pl.DataFrame) -> None:
+    """Profiles matched on example_id must belong to the same user, and say something."""
+    joined = examples.select("example_id", "user_id").join(
+        frame.select("example_id", pl.col("user_id").alias("profile_user"), "profile"),
+        on="example_id",
+        how="inner",
+    )
+    wrong = joined.filter(
+        pl.col("user_id").cast(pl.String) != pl.col("profile_user").cast(pl.String)
+    )
+    if wrong.height:
+        row: dict[str, Any] = wrong.row(0, named=True)
+        raise UserError(
+            f"profiles {name!r} belong to another dataset or split: example_id "
+            f"{row['example_id']} is user {row['user_id']} here but {row['profile_user']} in the "
+            f"profiles ({wrong.height} examples differ)"
+        )
+    if (
+        joined.height
+        and joined["profile"].fill_null("").str.strip_chars().str.len_chars().max() == 0
+    ):
+        raise UserError(f"profiles {name!r}: every profile text is empty; nothing to evaluate")
