@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip -q --disable-pip-version-check
 OUT ?= runs/demo
 
-.PHONY: setup demo test lint bench clean test-ray test-scale vllm-venv vllm-server
+.PHONY: setup demo test lint bench clean test-ray test-scale vllm-venv vllm-server serve
 
 setup: $(VENV)/.installed
 
@@ -18,6 +18,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 demo: setup
 	$(VENV)/bin/profilerec quickstart --out $(OUT)
+
+# The HTTP API and web page on the demo data (http://127.0.0.1:8000/): uses $(OUT)/dataset and
+# $(OUT)/profiles/zero_shot from `make demo` when present, else prepares the dataset and serves without profiles.
+serve: setup
+	@test -f $(OUT)/dataset/manifest.json || $(VENV)/bin/profilerec prepare --demo --out $(OUT)/dataset
+	$(VENV)/bin/profilerec serve $(OUT)/dataset $(if $(wildcard $(OUT)/profiles/zero_shot/profiles.parquet),--profiles zero_shot=$(OUT)/profiles/zero_shot)
 
 test: setup
 	bash scripts/test-deps.sh
