@@ -133,3 +133,14 @@ def test_lm_scorer_matches_manual_log_probs(tiny_lm_dir) -> None:  # type: ignor
     assert norm[1] == pytest.approx(
         got[1] / len(tok(" c d e", add_special_tokens=False)["input_ids"])
     )
+
+
+def test_multi_positive_ndcg_averages_each_positive_rank() -> None:
+    reward = EmbeddingReward(KeywordEmbedder(), ITEMS, n_negatives=10, variant="ndcg")
+    vec = KeywordEmbedder().embed(["lipstick lipstick tent"])[0]
+    # lipstick (0) beats every negative: rank 1, reward 1
+    assert reward.score(vec, [0], []) == pytest.approx(1.0)
+    # positives 0 and 3: negatives are 1, 2, 4, 5; tent (2) beats guitar and 1, 4, 5 tie with
+    # it (ties count against it), so guitar ranks 5 of 5: 1 / log2(6)
+    expected = (1.0 + 1.0 / np.log2(6)) / 2
+    assert reward.score(vec, [0, 3], []) == pytest.approx(expected)
