@@ -1,0 +1,39 @@
+"""Bad-input corpus for ``profilerec train``: refused before any model loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import profilerec.cli.train as train_cli
+from bad_input._inproc import run_main
+
+
+def no_model(*a: object, **k: object) -> None:
+    raise AssertionError("a refused request must not load a model")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "learning_rate=-1e-4"], "--set: learning_rate must be > 0, not -0.0001"),
+        (["--set", "learning_rate=0"], "learning_rate must be > 0"),
+        (["--method", "bogus"], "unknown training method 'bogus'"),
+    ],
+)
+def test_refused_before_models_load(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    demo_dataset: Path,
+    tmp_path: Path,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setattr(train_cli, "make_embedder", no_model)
+    monkeypatch.setattr("profilerec.methods.blue.trainer.train_blue", no_model)
+    code, err = run_main(
+        monkeypatch, capsys, "train", demo_dataset, "--out", tmp_path / "run", *args
+    )
+    assert code == 2 and err.startswith("error: ") and message in err, err
+    assert len(err.splitlines()) == 1
