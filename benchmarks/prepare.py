@@ -7,6 +7,10 @@ Parquet. Each runs in a fresh process so its peak RSS is its own; the outputs mu
 
     .venv/bin/python benchmarks/prepare.py                  # 2,000,000 reviews
     .venv/bin/python benchmarks/prepare.py --reviews 200000 --no-doc
+    # the out-of-core engine beside the in-memory one, written to its own section:
+    .venv/bin/python benchmarks/prepare.py --implementations streaming --section prepare-streaming
+    .venv/bin/python benchmarks/prepare.py --reviews 20000000 --implementations streaming \
+        --only streaming --section prepare-streaming-20m
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ CACHE = HERE / ".cache"
 REAL_REVIEWS = Path("/work/shared/data/amazon2023_all_beauty_5core/All_Beauty.jsonl")
 DEMO_DIR = HERE.parent / "src" / "profilerec" / "data" / "demo"
 #: What can be measured; "pandas" (chunked reads) is the baseline the target refers to.
-IMPLEMENTATIONS = ("profilerec", "pandas", "pandas-pyarrow", "pandas-whole")
+IMPLEMENTATIONS = ("profilerec", "streaming", "pandas", "pandas-pyarrow", "pandas-whole")
 DEFAULT_IMPLEMENTATIONS = ("profilerec", "pandas", "pandas-pyarrow")
 #: pandas ujson lines per read_json chunk.
 PANDAS_CHUNK = 100_000
@@ -230,11 +234,15 @@ def _asin(index: int) -> str:
 # --------------------------------------------------------------------------- implementations
 
 
-def run_profilerec(reviews: Path, out: Path, k: int, max_history: int) -> dict[str, Any]:
+def run_profilerec(
+    reviews: Path, out: Path, k: int, max_history: int, engine: str = "memory", limit: str = "4GB"
+) -> dict[str, Any]:
     from profilerec.data.prepare import PrepareConfig, prepare
     from profilerec.data.splits import SplitConfig
 
-    config = PrepareConfig(k_core=k, split=SplitConfig(max_history=max_history))
+    config = PrepareConfig(
+        k_core=k, split=SplitConfig(max_history=max_history), engine=engine, memory_limit=limit
+    )
     started = time.perf_counter()
     manifest = prepare(reviews, out, config)
     seconds = time.perf_counter() - started
@@ -411,7 +419,11 @@ def compare_outputs(a: Path, b: Path) -> list[str]:
 def child_main(args: argparse.Namespace) -> None:
     """Inside the measured process: run one implementation, print its result as JSON."""
     reviews, out = Path(args.source), Path(args.out)
-    if args.child == "profilerec":
+    if args.child == "streaming":
+        result = run_profilerec(
+            reviews, out, args.k_core, args.max_history, "streaming", args.memory_limit
+        )
+    elif args.child == "profilerec":
         if args.profile:
             import cProfile
 
@@ -430,7 +442,7 @@ def measure(impl: str, reviews: Path, out: Path, args: argparse.Namespace) -> di
     shutil.rmtree(out, ignore_errors=True)
     argv = [sys.executable, str(Path(__file__).resolve()), "--child", impl]
     argv += ["--source", str(reviews), "--out", str(out), "--k-core", str(args.k_core)]
-    argv += ["--max-history", str(args.max_history)]
+    argv += ["--max-history", str(args.max_history), "--memory-limit", args.memory_limit]
     if args.profile and impl == "profilerec":
         argv += ["--profile", args.profile]
     print(f"running {impl} ...", file=sys.stderr, flush=True)
@@ -473,6 +485,7 @@ def check_memory(impls: list[str], info: dict[str, Any]) -> None:
 
 LABELS = {
     "profilerec": "profilerec",
+    "streaming": "profilerec --engine streaming",
     "pandas": f"pandas, read_json(chunksize={PANDAS_CHUNK:,})",
     "pandas-pyarrow": 'pandas, read_json(engine="pyarrow")',
     "pandas-whole": "pandas, read_json (one call)",
@@ -482,7 +495,7 @@ LABELS = {
 def report(
     args: argparse.Namespace, info: dict[str, Any], results: dict[str, Any], machine: dict[str, str]
 ) -> str:
-    ours = results["profilerec"]
+    ours = results.get("profilerec") or next(iter(results.values()))
     n = ours["reviews_read"]
     rows = [
         [
@@ -496,7 +509,7 @@ def report(
         for impl, r in results.items()
     ]
     for impl, r in results.items():
-        if impl != "profilerec":
+        if r is not ours:
             rows.append(
                 [
                     f"ratio profilerec / {impl}",
@@ -535,7 +548,7 @@ def report(
         ],
     )
     agreement = "; ".join(results_differences(results)) or "yes"
-    packages = ["polars", "pandas", "pyarrow", "orjson", "numpy", "profilerec"]
+    packages = ["polars", "duckdb", "pandas", "pyarrow", "orjson", "numpy", "profilerec"]
     version_text = ", ".join(f"{k} {v}" for k, v in _common.versions(packages).items())
     seed = info["config"]["seed"]
     return f"""## prepare: reviews JSONL to 5-core leave-last-out Parquet
@@ -554,6 +567,7 @@ peak RSS is the process's own high-water mark (`os.wait4`). In the ratio rows, r
 the other's time over profilerec's (higher is better for profilerec); CPU and peak RSS are
 profilerec's over the other's (lower is better). All write items, interactions and examples;
 profilerec also SHA-256-hashes its sources for the manifest.
+{streaming_text(args, results)}
 
 Input: {info["lines"]:,} synthetic Amazon-2023 review lines ({_common.human_bytes(info["bytes"])})
 and {info["items"]:,} meta lines, generated (seed {seed}, cached under `benchmarks/.cache/`)
@@ -579,12 +593,25 @@ Outputs identical (interactions and examples row for row, item ids): {agreement}
 """
 
 
+def streaming_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
+    if "streaming" not in results:
+        return ""
+    return (
+        "\n`profilerec --engine streaming` is the out-of-core engine "
+        "(`profilerec/data/outofcore.py`: polars `scan_ndjson` -> `sink_parquet`, then DuckDB "
+        f"with `memory_limit={args.memory_limit}`, 2 threads, spilling to a folder beside the "
+        "output) on the same input and flags.\n"
+    )
+
+
 def results_differences(results: dict[str, Any]) -> list[str]:
     return [f"{impl}: {d}" for impl, r in results.items() for d in r.get("differences", [])]
 
 
 def parent_main(args: argparse.Namespace) -> None:
     impls = ["profilerec", *[i for i in args.implementations.split(",") if i != "profilerec"]]
+    if args.only:  # e.g. 20M reviews: the in-memory path would need ~2.7x the file in RAM
+        impls = [args.only]
     unknown = [i for i in impls if i not in IMPLEMENTATIONS]
     if unknown:
         raise SystemExit(f"unknown implementation(s) {unknown}; choose from {IMPLEMENTATIONS}")
@@ -597,18 +624,18 @@ def parent_main(args: argparse.Namespace) -> None:
     outputs = CACHE / "out"
     results = {impl: measure(impl, reviews, outputs / impl, args) for impl in impls}
     counted = ("reviews_read", "duplicates_collapsed", "users", "items", "interactions", "examples")
-    ours = results["profilerec"]
+    ours = results[impls[0]]
     for impl in impls[1:]:
         theirs = results[impl]
         theirs["differences"] = [
             f"{k} {ours[k]} vs {theirs[k]}" for k in counted if ours[k] != theirs[k]
         ]
-        theirs["differences"] += compare_outputs(outputs / "profilerec", outputs / impl)
+        theirs["differences"] += compare_outputs(outputs / impls[0], outputs / impl)
     text = report(args, info, results, machine)
     print(text)
     if not args.no_doc:
-        _common.write_section("prepare", text)
-        print(f"wrote section 'prepare' of {_common.DOC}", file=sys.stderr)
+        _common.write_section(args.section, text)
+        print(f"wrote section {args.section!r} of {_common.DOC}", file=sys.stderr)
     if not args.keep_outputs:
         shutil.rmtree(outputs, ignore_errors=True)
     differences = results_differences(results)
@@ -628,6 +655,9 @@ def main(argv: list[str] | None = None) -> None:
         help=f"comma-separated, from {', '.join(IMPLEMENTATIONS)} (profilerec always runs)",
     )
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument("--section", default="prepare", help="section of docs/benchmarks.md")
+    parser.add_argument("--memory-limit", default="4GB", help="the streaming engine's limit")
+    parser.add_argument("--only", choices=IMPLEMENTATIONS, help="run just this implementation")
     parser.add_argument("--keep-outputs", action="store_true", help="keep benchmarks/.cache/out")
     parser.add_argument("--profile", help="write a cProfile of the profilerec run to this path")
     parser.add_argument("--child", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)

@@ -110,3 +110,22 @@ def test_seconds_for_ms(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert any("probably holds seconds" in w for w in manifest["warnings"])
     assert "warning: every timestamp is before 1973-03-03" in result.stderr
+
+
+def test_unknown_engine(tmp_path: Path) -> None:
+    result = run_cli(reviews(tmp_path), "--out", tmp_path / "o", "--engine", "gpu")
+    assert_error(result, "--engine must be one of auto, memory, streaming, not 'gpu'")
+
+
+def test_bad_memory_limit(tmp_path: Path) -> None:
+    args = ["--out", tmp_path / "o", "--engine", "streaming", "--memory-limit", "lots"]
+    assert_error(run_cli(reviews(tmp_path), *args), "--memory-limit 'lots' is not a size like 4GB")
+    assert not (tmp_path / "o").exists()
+
+
+def test_streaming_engine_is_recorded(tmp_path: Path) -> None:
+    args = ["--out", tmp_path / "o", "--k-core", "0", "--engine", "streaming"]
+    result = run_cli(reviews(tmp_path), *args, "--memory-limit", "500MB")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["engine"] == "streaming" and manifest["config"]["memory_limit"] == "500MB"

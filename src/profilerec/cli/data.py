@@ -65,6 +65,15 @@ def prepare(
         ),
     ] = None,
     time_unit: Annotated[str, typer.Option(help="csv/parquet timestamp unit: s, ms or iso.")] = "s",
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="memory, streaming (out of core, Amazon 2023 JSONL), or auto (streaming above 3 GiB)."
+        ),
+    ] = "auto",
+    memory_limit: Annotated[
+        str, typer.Option(help="Memory limit of the streaming engine, e.g. 4GB.")
+    ] = "4GB",
 ) -> None:
     """Read raw logs into a canonical dataset folder with leakage-safe splits."""
     from profilerec.data.prepare import PrepareConfig, demo_source
@@ -97,8 +106,12 @@ def prepare(
             seed=seed,
         ),
         read=ReadOptions(lenient=lenient, columns=columns, time_unit=time_unit),
+        engine=engine,
+        memory_limit=memory_limit,
     )
     assert source is not None
-    with console.status(Text(f"preparing {source} ...")):
-        manifest = run_prepare(source, out_dir, config)
+    with console.status(Text(f"preparing {source} ...")) as status:
+        manifest = run_prepare(
+            source, out_dir, config, lambda phase: status.update(Text(f"{source}: {phase} ..."))
+        )
     print_manifest(manifest, out_dir)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,7 +25,13 @@ from profilerec.data.filters import (
 )
 from profilerec.data.io import sha256_file
 from profilerec.data.readers import ReadOptions, get_reader
-from profilerec.data.sanity import check_interactions, check_meta, check_splits, validate_config
+from profilerec.data.sanity import (
+    check_meta,
+    check_splits,
+    frame_stats,
+    stats_warnings,
+    validate_config,
+)
 from profilerec.data.schema import EXAMPLES_FILE, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE
 from profilerec.data.splits import SplitConfig, make_examples
 from profilerec.errors import UserError
@@ -42,6 +50,20 @@ class PrepareConfig:
     missing_meta: MissingMeta = "keep"
     split: SplitConfig = field(default_factory=SplitConfig)
     read: ReadOptions = field(default_factory=ReadOptions)
+    #: memory (everything in RAM, fastest), streaming (out of core, bounded by
+    #: ``memory_limit``; Amazon 2023 JSONL only), or auto: streaming for reviews
+    #: files above ``STREAMING_ABOVE`` bytes.
+    engine: str = "auto"
+    #: DuckDB's memory limit for the streaming engine (e.g. "4GB").
+    memory_limit: str = "4GB"
+    #: Threads of the streaming engine.
+    threads: int = 2
+
+
+#: Reviews files larger than this go through the streaming engine under ``engine="auto"``:
+#: the in-memory path peaks at about 2.7x the JSONL size (4.0 GiB for 1.5 GiB).
+STREAMING_ABOVE = 3 * 1024**3
+ENGINES = ("auto", "memory", "streaming")
 
 
 def demo_source() -> Path:
@@ -49,11 +71,17 @@ def demo_source() -> Path:
     return Path(str(resources.files("profilerec.data") / "demo" / "All_Beauty.jsonl.gz"))
 
 
-def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[str, Any]:
+def prepare(
+    source: str | Path,
+    out: str | Path,
+    config: PrepareConfig,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Read ``source``, filter, split, and write the dataset folder ``out``. Returns the manifest.
 
     Flags and the target folder are checked before anything is read; the folder is
-    written atomically (a killed run leaves the previous dataset intact).
+    written atomically (a killed run leaves the previous dataset intact). ``progress``
+    receives the name of each long phase.
     """
     source, out = Path(source), Path(out)
     validate_config(config)
@@ -61,14 +89,76 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[
     check_target(out, MANIFEST_FILE, "profilerec dataset")
     if not source.exists():
         raise UserError(f"{source}: no such file or folder")
+    engine = choose_engine(source, config)
     started = time.perf_counter()
-    raw = reader(source, config.read)
+    with atomic_folder(out, MANIFEST_FILE, "profilerec dataset") as tmp:
+        if engine == "streaming":
+            from profilerec.data import outofcore
+
+            work = tmp / ".work"
+            items, done = outofcore.run(source, work, config, progress or (lambda _: None))
+            shutil.rmtree(work)
+            raw_items, counts = done["items_raw"], done["counts"]
+            warnings, report, sources = done["warnings"], done["report"], done["sources"]
+        else:
+            raw = reader(source, config.read)
+            items, inter, examples, counts, warnings = _in_memory(raw, source, config)
+            raw_items, report, sources = raw.items, raw.report, raw.sources
+            _write(items, tmp / ITEMS_FILE)
+            _write(inter, tmp / INTERACTIONS_FILE)
+            _write(examples, tmp / EXAMPLES_FILE)
+        if engine == "streaming":
+            _write(items, tmp / ITEMS_FILE)
+        meta_duplicates, meta_warnings = check_meta(raw_items, config.format)
+        warnings += meta_warnings
+        warnings += check_splits(counts["examples"], config)
+        counts |= {
+            "meta_duplicates": meta_duplicates,
+            "items": items.height,
+            "items_with_meta": int(items["has_meta"].sum()),
+        }
+        manifest = {
+            "profilerec_version": __version__,
+            "format": config.format,
+            "engine": engine,
+            "sources": [
+                {"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+                for p in sources
+            ],
+            "config": dataclasses.asdict(config),
+            "counts": counts,
+            "skipped": report.as_dict(),
+            "warnings": warnings,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
+    return manifest
+
+
+def choose_engine(source: Path, config: PrepareConfig) -> str:
+    """The engine that runs: ``config.engine``, or by the reviews file's size under auto."""
+    if config.engine not in ENGINES:
+        raise UserError(f"--engine must be one of {', '.join(ENGINES)}, not {config.engine!r}")
+    jsonl = config.format == "amazon2023" and source.is_file() and ".jsonl" in source.name
+    if config.engine == "streaming" and not jsonl:
+        raise UserError(
+            "--engine streaming reads an Amazon 2023 reviews JSONL file (--format amazon2023)"
+        )
+    if config.engine == "auto":
+        return "streaming" if jsonl and source.stat().st_size > STREAMING_ABOVE else "memory"
+    return config.engine
+
+
+def _in_memory(
+    raw: Any, source: Path, config: PrepareConfig
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, Any], list[str]]:
+    """The in-memory engine: items, interactions, examples, counts, warnings."""
     n_read = raw.interactions.height
     if n_read == 0:
         raise UserError(f"{source}: no interactions were read")
-    warnings = check_interactions(raw.interactions, config.format, str(source))
-    meta_duplicates, meta_warnings = check_meta(raw.items, config.format)
-    warnings += meta_warnings
+    warnings = stats_warnings(
+        frame_stats(raw.interactions, config.format), config.format, str(source)
+    )
     # Filter and order on the key columns only, then gather the wide rows (review
     # text) once: copying text through every filter dominated the run time.
     keys = raw.interactions.select("user_id", "item_id", "timestamp").with_row_index("_row")
@@ -84,38 +174,16 @@ def prepare(source: str | Path, out: str | Path, config: PrepareConfig) -> dict[
     inter = raw.interactions[order]
     items = catalogue(inter, raw.items)
     examples = make_examples(inter, config.split)
-    split_counts = dict(examples.group_by("split").len().sort("split").iter_rows())
-    warnings += check_splits(split_counts, config)
-    manifest = {
-        "profilerec_version": __version__,
-        "format": config.format,
-        "sources": [
-            {"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
-            for p in raw.sources
-        ],
-        "config": dataclasses.asdict(config),
-        "counts": {
-            "interactions_read": n_read,
-            "after_duplicate_collapse": n_dedup,
-            "duplicates_collapsed": n_read - n_dedup,
-            "items_without_meta": n_missing_meta,
-            "meta_duplicates": meta_duplicates,
-            "interactions": inter.height,
-            "users": inter["user_id"].n_unique(),
-            "items": items.height,
-            "items_with_meta": int(items["has_meta"].sum()),
-            "examples": split_counts,
-        },
-        "skipped": raw.report.as_dict(),
-        "warnings": warnings,
+    counts = {
+        "interactions_read": n_read,
+        "after_duplicate_collapse": n_dedup,
+        "duplicates_collapsed": n_read - n_dedup,
+        "items_without_meta": n_missing_meta,
+        "interactions": inter.height,
+        "users": inter["user_id"].n_unique(),
+        "examples": dict(examples.group_by("split").len().sort("split").iter_rows()),
     }
-    with atomic_folder(out, MANIFEST_FILE, "profilerec dataset") as tmp:
-        _write(items, tmp / ITEMS_FILE)
-        _write(inter, tmp / INTERACTIONS_FILE)
-        _write(examples, tmp / EXAMPLES_FILE)
-        manifest["seconds"] = round(time.perf_counter() - started, 3)
-        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str))
-    return manifest
+    return items, inter, examples, counts, warnings
 
 
 def _write(frame: pl.DataFrame, path: Path) -> None:

@@ -9,7 +9,7 @@ probably wrong but the output is still well defined. docs/dataset.md lists them 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -56,38 +56,53 @@ def validate_config(config: PrepareConfig) -> None:
             raise UserError(f"{name} must be a fraction in (0, 1) or a ms timestamp, not {cut}")
 
 
-def check_interactions(inter: pl.DataFrame, fmt: str, source: str) -> list[str]:
+def frame_stats(inter: pl.DataFrame, fmt: str) -> dict[str, Any]:
+    """What :func:`stats_warnings` needs, from an in-memory frame (first = first read)."""
+    low, high = RATING_SCALES.get(fmt, (float("-inf"), float("inf")))
+    future = inter.filter(pl.col("timestamp") > now_ms() + FUTURE_SLACK_MS)
+    out = inter.filter((pl.col("rating") < low) | (pl.col("rating") > high))
+    first = future.row(0, named=True) if future.height else None
+    return {
+        "n_future": future.height,
+        "first_future": (first["user_id"], first["item_id"], first["timestamp"]) if first else None,
+        "n_negative": int((inter["timestamp"] < 0).sum()),
+        "max_ts": inter["timestamp"].max(),
+        "n_out_of_scale": out.height,
+        "first_out_of_scale": out["rating"][0] if out.height else None,
+    }
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def stats_warnings(stats: dict[str, Any], fmt: str, source: str) -> list[str]:
     """Timestamp and rating checks on the interactions as read; returns warnings."""
     warnings: list[str] = []
-    ts = inter["timestamp"]
-    now = int(time.time() * 1000)
-    future = inter.filter(pl.col("timestamp") > now + FUTURE_SLACK_MS)
-    if future.height:
-        first = future.row(0, named=True)
+    if stats["n_future"]:
+        user, item, ts = stats["first_future"]
         raise UserError(
-            f"{source}: {future.height:,} interaction(s) have timestamps in the future (first: "
-            f"user {first['user_id']}, item {first['item_id']}, {first['timestamp']} ms); "
-            "such an item would become its user's test target. Check the time unit"
+            f"{source}: {stats['n_future']:,} interaction(s) have timestamps in the future "
+            f"(first: user {user}, item {item}, {ts} ms); such an item would become its "
+            "user's test target. Check the time unit"
             + (" (--time-unit)" if fmt in ("csv", "parquet") else "")
         )
-    n_negative = int((ts < 0).sum())
-    if n_negative:
-        warnings.append(f"{n_negative:,} interaction(s) have negative timestamps (before 1970)")
-    if ts.max() is not None and int(ts.max()) < SECONDS_AS_MS:  # type: ignore[arg-type]
+    if stats["n_negative"]:
+        warnings.append(
+            f"{stats['n_negative']:,} interaction(s) have negative timestamps (before 1970)"
+        )
+    if stats["max_ts"] is not None and int(stats["max_ts"]) < SECONDS_AS_MS:
         hint = " (pass --time-unit s)" if fmt in ("csv", "parquet") else ""
         warnings.append(
             "every timestamp is before 1973-03-03 read as milliseconds: the source probably "
             f"holds seconds{hint}; order and splits are unaffected, dates and ms cuts are wrong"
         )
-    scale = RATING_SCALES.get(fmt)
-    if scale is not None:
-        low, high = scale
-        out = inter.filter((pl.col("rating") < low) | (pl.col("rating") > high))
-        if out.height:
-            warnings.append(
-                f"{out.height:,} rating(s) outside the {fmt} scale {low:g}-{high:g} "
-                f"(first: {out['rating'][0]:g}); they are kept as read"
-            )
+    if stats["n_out_of_scale"]:
+        low, high = RATING_SCALES[fmt]
+        warnings.append(
+            f"{stats['n_out_of_scale']:,} rating(s) outside the {fmt} scale {low:g}-{high:g} "
+            f"(first: {stats['first_out_of_scale']:g}); they are kept as read"
+        )
     return warnings
 
 

@@ -86,17 +86,23 @@ def _assign(ex: pl.DataFrame, config: SplitConfig) -> pl.Series:
         )
         return ex.select(expr.alias("s"))["s"]
     if config.kind == "user_disjoint":
-        users = np.array(sorted(ex["user_id"].unique().to_list()), dtype=object)
-        rng = np.random.default_rng(config.seed)
-        rng.shuffle(users)
-        n_test = round(len(users) * config.test_users)
-        n_valid = round(len(users) * config.valid_users)
-        label = {u: "test" for u in users[:n_test]}
-        label.update({u: "valid" for u in users[n_test : n_test + n_valid]})
+        label = user_disjoint_labels(ex["user_id"].unique().to_list(), config)
         return ex["user_id"].replace_strict(label, default="train", return_dtype=pl.String)
     raise UserError(
         f"unknown split {config.kind!r}; choose leave_last_out, global_time or user_disjoint"
     )
+
+
+def user_disjoint_labels(users: list[str], config: SplitConfig) -> dict[str, str]:
+    """Held-out users (seeded shuffle of the sorted ids) -> "test"/"valid"; others train."""
+    ordered = np.array(sorted(users), dtype=object)
+    rng = np.random.default_rng(config.seed)
+    rng.shuffle(ordered)
+    n_test = round(len(ordered) * config.test_users)
+    n_valid = round(len(ordered) * config.valid_users)
+    label = {u: "test" for u in ordered[:n_test]}
+    label.update({u: "valid" for u in ordered[n_test : n_test + n_valid]})
+    return label
 
 
 def _cuts(ts: pl.Series, config: SplitConfig) -> tuple[int, int]:

@@ -1,0 +1,315 @@
+"""The out-of-core ``prepare`` engine: bounded memory for files larger than RAM.
+
+polars' streaming engine converts the reviews JSONL to Parquet (one pass, constant memory,
+a row index that is the line order); DuckDB then runs dedupe, the k-core loop, ordering,
+examples and the final wide join with ``memory_limit`` and spilling to a temporary folder.
+DuckDB is used for the relational part because it spills sorts, joins and aggregates to
+disk under a hard memory limit; polars' streaming engine has no user-settable limit.
+The results are identical to the in-memory path (tests/data/test_outofcore.py).
+
+Scope: Amazon 2023 reviews JSONL (the large categories). The item metadata, the user
+list (user-disjoint split) and the timestamps (global-time quantiles) are still held in
+memory; they are far smaller than the reviews.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from profilerec.data.filters import MissingMeta
+from profilerec.data.io import SkipReport, is_gzip
+from profilerec.data.readers.amazon2023 import FAST_SCHEMA, _read_reviews_loop
+from profilerec.data.sanity import FUTURE_SLACK_MS, RATING_SCALES, now_ms, stats_warnings
+from profilerec.data.schema import INTERACTIONS_SCHEMA
+from profilerec.data.splits import SplitConfig, _cuts, user_disjoint_labels
+from profilerec.errors import UserError
+
+if TYPE_CHECKING:
+    from profilerec.data.prepare import PrepareConfig
+
+Progress = Callable[[str], None]
+
+
+def connect(memory_limit: str, threads: int, spill: Path) -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    except duckdb.Error as exc:
+        raise UserError(f"--memory-limit {memory_limit!r} is not a size like 4GB ({exc})") from None
+    con.execute(f"SET threads = {int(threads)}")
+    con.execute(f"SET temp_directory = '{spill}'")
+    return con
+
+
+def to_parquet(reviews: Path, work: Path, report: SkipReport, progress: Progress) -> Path:
+    """Reviews JSONL -> ``raw.parquet`` with canonical columns and ``_row`` (line order).
+
+    The streaming read is the normal case: one pass over the file. Only when it fails or a
+    required field is empty does the line loop run, which names the bad line (or counts it
+    with --lenient), like the in-memory reader.
+    """
+    raw = work / "raw.parquet"
+    source = reviews
+    if is_gzip(reviews):  # scan_ndjson needs a seekable plain file
+        progress("decompressing")
+        source = work / "reviews.jsonl"
+        with gzip.open(reviews, "rb") as fin, source.open("wb") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 24)
+    progress("reading (streaming)")
+    try:
+        (
+            pl.scan_ndjson(source, schema=FAST_SCHEMA)
+            .select(
+                "user_id",
+                pl.col("parent_asin").alias("item_id"),
+                "timestamp",
+                "rating",
+                pl.col("title").fill_null("").alias("review_title"),
+                pl.col("text").fill_null("").alias("review_text"),
+            )
+            .with_row_index("_row")
+            .sink_parquet(raw)
+        )
+        bad = (
+            pl.scan_parquet(raw)
+            .select(
+                pl.any_horizontal(
+                    pl.col("user_id").is_null() | (pl.col("user_id") == ""),
+                    pl.col("item_id").is_null() | (pl.col("item_id") == ""),
+                    pl.col("timestamp").is_null(),
+                ).sum()
+            )
+            .collect()
+            .item()
+        )
+    except Exception:  # any polars parse/decode error: the loop will locate it
+        bad = 1
+    if bad:
+        progress("reading (line by line: a record needs checking)")
+        frame = _read_reviews_loop(reviews, report)  # the located-error path
+        frame.with_row_index("_row").write_parquet(raw)
+    if source != reviews:
+        source.unlink()
+    return raw
+
+
+def interaction_stats(con: Any, fmt: str, now_ms: int, slack_ms: int) -> dict[str, Any]:
+    """The numbers :func:`profilerec.data.sanity.stats_warnings` needs, computed in SQL."""
+    low, high = RATING_SCALES.get(fmt, (float("-inf"), float("inf")))
+    cut = now_ms + slack_ms
+    n_future, n_negative, max_ts, n_out = con.execute(
+        "SELECT count(*) FILTER (timestamp > ?), count(*) FILTER (timestamp < 0), max(timestamp),"
+        " count(*) FILTER (rating < ? OR rating > ?) FROM raw",
+        [cut, low, high],
+    ).fetchall()[0]
+    first_future = con.execute(
+        "SELECT user_id, item_id, timestamp FROM raw WHERE timestamp > ? ORDER BY _row LIMIT 1",
+        [cut],
+    ).fetchall()
+    first_rating = con.execute(
+        "SELECT rating FROM raw WHERE rating < ? OR rating > ? ORDER BY _row LIMIT 1", [low, high]
+    ).fetchall()
+    return {
+        "n_future": n_future,
+        "first_future": first_future[0] if first_future else None,
+        "n_negative": n_negative,
+        "max_ts": max_ts,
+        "n_out_of_scale": n_out,
+        "first_out_of_scale": first_rating[0][0] if first_rating else None,
+    }
+
+
+def filter_keys(
+    con: Any, items: pl.DataFrame, policy: MissingMeta, k: int, source: str, progress: Progress
+) -> tuple[int, int]:
+    """Dedupe, missing-meta policy and iterative k-core into table ``kept``.
+
+    Returns (interactions after dedupe, items without meta), as the in-memory filters do.
+    """
+    progress("collapsing duplicates")
+    # Earliest (timestamp, line) per (user, item): the in-memory sort + unique(keep=first).
+    con.execute(
+        "CREATE TABLE kept AS SELECT user_id, item_id, min(timestamp) AS timestamp,"
+        " min_by(_row, (timestamp, _row)) AS _row FROM raw GROUP BY user_id, item_id"
+    )
+    n_dedup = con.execute("SELECT count(*) FROM kept").fetchall()[0][0]
+    known = items.select("item_id").unique()
+    con.register("known", known.to_arrow())
+    n_missing, first = con.execute(
+        "SELECT count(DISTINCT item_id), min_by(item_id, (timestamp, _row)) FROM kept"
+        " WHERE item_id NOT IN (SELECT item_id FROM known)"
+    ).fetchall()[0]
+    if n_missing and policy == "error":
+        n_rows = con.execute(
+            "SELECT count(*) FROM kept WHERE item_id NOT IN (SELECT item_id FROM known)"
+        ).fetchall()[0][0]
+        raise UserError(
+            f"{source}: {n_rows} interactions reference {n_missing} item(s) with no "
+            f"metadata record (first: {first}); pass --missing-meta keep or drop"
+        )
+    if n_missing and policy == "drop":
+        con.execute("DELETE FROM kept WHERE item_id NOT IN (SELECT item_id FROM known)")
+    if k > 1:
+        rounds = 0
+        while True:
+            rounds += 1
+            before = con.execute("SELECT count(*) FROM kept").fetchall()[0][0]
+            progress(f"k-core round {rounds}: {before:,} interactions")
+            # Both counts on the same set, as the in-memory loop does.
+            con.execute(
+                "CREATE OR REPLACE TABLE kept AS SELECT * FROM kept WHERE"
+                " user_id IN (SELECT user_id FROM kept GROUP BY user_id HAVING count(*) >= ?)"
+                " AND item_id IN (SELECT item_id FROM kept GROUP BY item_id HAVING count(*) >= ?)",
+                [k, k],
+            )
+            if con.execute("SELECT count(*) FROM kept").fetchall()[0][0] == before:
+                break
+    return n_dedup, n_missing
+
+
+def write_examples(con: Any, split: SplitConfig, path: Path, progress: Progress) -> None:
+    """Examples with the same positions, histories and splits as ``splits.make_examples``."""
+    progress("building examples")
+    con.execute(
+        "CREATE TABLE seq AS SELECT user_id, item_id, timestamp, _row,"
+        " (row_number() OVER w - 1)::INTEGER AS position,"
+        " (count(*) OVER (PARTITION BY user_id))::INTEGER AS _n"
+        " FROM kept WINDOW w AS (PARTITION BY user_id ORDER BY timestamp, _row)"
+    )
+    keep = split.max_history
+    start = f"greatest(history_len - {int(keep)}, 0)" if keep else "0"
+    if split.kind == "leave_last_out":
+        label = (
+            "CASE WHEN position = _n - 1 THEN 'test' WHEN position = _n - 2 THEN 'valid'"
+            " ELSE 'train' END"
+        )
+    elif split.kind == "global_time":
+        ts = con.execute("SELECT timestamp FROM seq").fetchnumpy()["timestamp"]
+        valid_cut, test_cut = _cuts(pl.Series(ts), split)
+        label = (
+            f"CASE WHEN timestamp >= {test_cut} THEN 'test' WHEN timestamp >= {valid_cut}"
+            " THEN 'valid' ELSE 'train' END"
+        )
+    else:
+        users = [u for (u,) in con.execute("SELECT DISTINCT user_id FROM seq").fetchall()]
+        labels = user_disjoint_labels(users, split)
+        frame = pl.DataFrame({"user_id": list(labels), "split": list(labels.values())})
+        con.register("user_split", frame.to_arrow())
+        label = "coalesce((SELECT split FROM user_split s WHERE s.user_id = x.user_id), 'train')"
+    con.execute(
+        f"""COPY (
+        WITH h AS (
+            SELECT *, min(position) OVER (PARTITION BY user_id, timestamp) AS history_len
+            FROM seq),
+        lists AS (
+            SELECT user_id, list(item_id ORDER BY timestamp, _row) AS _items
+            FROM kept GROUP BY user_id),
+        x AS (
+            SELECT h.*, lists._items FROM h JOIN lists USING (user_id)
+            WHERE history_len >= {int(split.min_history)})
+        SELECT (row_number() OVER (ORDER BY user_id, position) - 1)::BIGINT AS example_id,
+            user_id, item_id, timestamp, position,
+            list_slice(_items, {start} + 1, history_len) AS history,
+            history_len::INTEGER AS history_len, {label} AS split
+        FROM x ORDER BY user_id, position
+        ) TO '{path}' (FORMAT parquet)"""
+    )
+
+
+def write_interactions(con: Any, path: Path, progress: Progress) -> None:
+    """The kept rows with their review text, ordered by user, time, then line."""
+    progress("writing interactions")
+    cols = ", ".join(f"r.{c}" for c in INTERACTIONS_SCHEMA.names)
+    con.execute(
+        f"COPY (SELECT {cols} FROM kept k JOIN raw r USING (_row)"
+        f" ORDER BY k.user_id, k.timestamp, k._row) TO '{path}' (FORMAT parquet)"
+    )
+
+
+def run(
+    source: Path, work: Path, config: PrepareConfig, progress: Progress
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Write interactions and examples into ``work.parent``; return the catalogue and counts.
+
+    ``work`` is a scratch folder (raw Parquet, DuckDB spill files) the caller removes.
+    """
+    from profilerec.data.filters import catalogue
+    from profilerec.data.readers.amazon2023 import _locate, _read_meta
+    from profilerec.data.readers.base import items_frame
+    from profilerec.data.schema import EXAMPLES_FILE, INTERACTIONS_FILE
+
+    reviews, meta = _locate(source)
+    if reviews.suffix == ".csv" or reviews.name.endswith(".csv.gz"):
+        raise UserError("--engine streaming reads Amazon 2023 reviews JSONL, not benchmark CSVs")
+    report = SkipReport(lenient=config.read.lenient)
+    work.mkdir(parents=True, exist_ok=True)
+    con = connect(config.memory_limit, config.threads, work / "spill")  # checks the limit first
+    try:
+        raw_path = to_parquet(reviews, work, report, progress)
+        items = _read_meta(meta, report) if meta else items_frame([])
+        con.execute(f"CREATE VIEW raw AS SELECT * FROM read_parquet('{raw_path}')")
+        n_read = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+        if n_read == 0:
+            raise UserError(f"{source}: no interactions were read")
+        stats = interaction_stats(con, config.format, now_ms(), FUTURE_SLACK_MS)
+        warnings = stats_warnings(stats, config.format, str(source))
+        n_dedup, n_missing = filter_keys(
+            con, items, config.missing_meta, config.k_core, str(source), progress
+        )
+        n_kept, n_users = con.execute(
+            "SELECT count(*), count(DISTINCT user_id) FROM kept"
+        ).fetchall()[0]
+        if n_kept == 0:
+            raise UserError(
+                f"no interactions left after {config.k_core}-core filtering; try a smaller --k-core"
+            )
+        write_interactions(con, work.parent / INTERACTIONS_FILE, progress)
+        write_examples(con, config.split, work.parent / EXAMPLES_FILE, progress)
+        ids = pl.from_arrow(con.sql("SELECT DISTINCT item_id FROM kept").to_arrow_table())
+    except duckdb_errors() as exc:
+        raise UserError(
+            f"the streaming engine ran out of memory or disk under --memory-limit "
+            f"{config.memory_limit} ({str(exc).splitlines()[0]}); raise the limit or free "
+            f"space in {work.parent.parent}"
+        ) from None
+    finally:
+        con.close()
+    split_counts = dict(
+        pl.scan_parquet(work.parent / EXAMPLES_FILE)
+        .group_by("split")
+        .len()
+        .sort("split")
+        .collect()
+        .iter_rows()
+    )
+    counts = {
+        "interactions_read": n_read,
+        "after_duplicate_collapse": n_dedup,
+        "duplicates_collapsed": n_read - n_dedup,
+        "items_without_meta": n_missing,
+        "interactions": n_kept,
+        "users": n_users,
+        "examples": split_counts,
+    }
+    sources = [reviews] + ([meta] if meta else [])
+    return catalogue(ids, items), {
+        "counts": counts,
+        "warnings": warnings,
+        "report": report,
+        "sources": sources,
+        "items_raw": items,
+    }
+
+
+def duckdb_errors() -> tuple[type[Exception], ...]:
+    import duckdb
+
+    return (duckdb.OutOfMemoryException, duckdb.IOException)
