@@ -131,3 +131,24 @@ def test_sliced_summary_rejects_misaligned_inputs() -> None:
         sliced_summary(tables, {"overall": np.ones(39, bool)})
     with pytest.raises(UserError, match="ndcg@K and recall@K"):
         sliced_summary({"m": {"mrr": np.ones(40)}}, {"overall": np.ones(40, bool)})
+
+
+def test_evaluate_slices_on_hand_made_cases(hand: Dataset) -> None:
+    from profilerec.evaluate.slices import EVAL_SLICES, evaluate_slice_masks
+
+    test = hand.split("test").sort("user_id")  # uA h (0 in training, 7 earlier), uB y (0, 3),
+    # uC b (3, 2 earlier), uD e (1, 4)
+    masks = evaluate_slice_masks(hand, test, cold_item_max=0, tail_item_frac=0.2)
+    assert tuple(masks) == EVAL_SLICES
+    assert masks["cold_items"].tolist() == [True, True, False, False]
+    assert masks["short_history"].tolist() == [False, False, True, False]
+    assert masks["tail_items"].tolist() == [False, True, False, False]  # y, z: bottom 2 of 11
+    assert masks["rest"].tolist() == [False, False, False, True]
+    assert evaluate_slice_masks(hand, test, cold_item_max=1)["cold_items"].tolist() == [
+        True,
+        True,
+        False,
+        True,
+    ]
+    with pytest.raises(UserError, match="short_history_max"):
+        evaluate_slice_masks(hand, test, short_history_max=0)

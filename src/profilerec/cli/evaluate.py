@@ -17,7 +17,7 @@ from profilerec.cli.engine import (
     ray_options,
 )
 from profilerec.cli.loaders import profile_sets
-from profilerec.cli.tables import print_metrics
+from profilerec.cli.tables import print_metrics, print_slices
 
 
 @app.command()
@@ -41,7 +41,8 @@ def evaluate(
     method: Annotated[
         list[str] | None,
         typer.Option(
-            help="Baselines: popularity, history_text, mean_history, sasrec (repeatable; default all)."
+            help="Methods (repeatable; default all): ID baselines popularity, cooccurrence, "
+            "itemknn, ease, als, bpr, sasrec; text history_text, mean_history; hybrid."
         ),
     ] = None,
     split: Annotated[str, typer.Option(help="Split to evaluate.")] = "test",
@@ -50,6 +51,19 @@ def evaluate(
         str | None, typer.Option(help="Method the others are compared with.")
     ] = None,
     report: Annotated[bool, typer.Option(help="Also write report.html.")] = True,
+    tune: Annotated[
+        bool,
+        typer.Option(
+            help="Tune ID baselines and the hybrid on validation by their grids "
+            "(--no-tune: documented defaults)."
+        ),
+    ] = True,
+    cold_item_max: Annotated[
+        int, typer.Option(help="Slices: a target with at most N training interactions is cold.")
+    ] = 5,
+    short_history_max: Annotated[
+        int, typer.Option(help="Slices: 1..N earlier items is a short-history user.")
+    ] = 2,
     engine: EngineOption = "local",
     workers: WorkersOption = 2,
     ray_address: RayAddressOption = None,
@@ -64,7 +78,13 @@ def evaluate(
     ds = Dataset.load(dataset)
     sets = profile_sets(profiles or [])
     config = EvaluateConfig(
-        split=split, methods=tuple(method or BASE_METHODS), limit=limit, reference=reference
+        split=split,
+        methods=tuple(method or BASE_METHODS),
+        limit=limit,
+        reference=reference,
+        tune=tune,
+        cold_item_max=cold_item_max,
+        short_history_max=short_history_max,
     )
     # the cheap checks first, so a mistake is reported before the embedder loads
     examples = ds.split(split).sort("example_id")
@@ -72,6 +92,7 @@ def evaluate(
     check_evaluate_inputs(examples, sets, config.methods, BASE_METHODS, reference)
     result = run_evaluate(ds, make_engine_embedder(engine_options, embedder), out_dir, config, sets)
     print_metrics(result)
+    print_slices(result)
     if report:
         from profilerec.cli.report import write_report  # here: keeps `--help` in import order
 

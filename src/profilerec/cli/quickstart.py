@@ -9,7 +9,7 @@ import typer
 
 from profilerec.cli.app import DtypeOption, app, console, out
 from profilerec.cli.loaders import make_embedder, make_generator
-from profilerec.cli.tables import print_manifest, print_metrics
+from profilerec.cli.tables import print_manifest, print_metrics, print_slices
 from profilerec.errors import UserError
 
 
@@ -62,4 +62,5 @@ def quickstart(
     )
     print_manifest(done["manifest"], out_dir / "dataset")
     print_metrics(done["result"])
+    print_slices(done["result"])
     out.print(f"report: {done['report']}   ({done['seconds']:.0f} s in all)")

@@ -27,12 +27,36 @@ def print_metrics(result: dict[str, Any]) -> None:
     def num(x: float) -> str:
         return f"{x:.3f}".lstrip("0") if x < 1 else f"{x:.2f}"
 
+    best_id = result.get("best_id_baseline")
     for method, values in result["metrics"].items():
         ci = result["ci"][method]
         cells = []
         for m in ("recall@10", "ndcg@10"):
             cells += [num(values[m]), f"{num(ci[m][0])}-{num(ci[m][1])}"]
         cells += [num(values[m]) for m in ("recall@50", "ndcg@50", "mrr")]
+        table.add_row(f"{method} *" if method == best_id else method, *cells)
+    out.print(table)
+    if best_id:
+        out.print(f"* best ID baseline (highest validation NDCG@10): {best_id}")
+
+
+def print_slices(result: dict[str, Any]) -> None:
+    """NDCG@10 with 95% CIs per slice (methods as rows, slices as columns)."""
+    from rich import box
+
+    slices = {k: v for k, v in (result.get("slices") or {}).items() if k != "overall"}
+    if not slices:
+        return
+    table = Table(title="NDCG@10 per slice [95% CI]", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("method", no_wrap=True)
+    for name, part in slices.items():
+        table.add_column(f"{name} n={part['n']}", justify="right", no_wrap=True)
+    for method in result["metrics"]:
+        cells = []
+        for part in slices.values():
+            value = part["metrics"].get(method, {}).get("ndcg@10")
+            ci = part["ci"].get(method, {}).get("ndcg@10")
+            cells.append("–" if value is None else f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]")
         table.add_row(method, *cells)
     out.print(table)
 

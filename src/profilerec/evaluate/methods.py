@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -88,17 +89,82 @@ def popularity(ds: Dataset, examples: pl.DataFrame) -> MethodOutput:
     return MethodOutput(scores=lambda start, stop: pop.expand(stop - start, -1))
 
 
-def sasrec(
-    ds: Dataset, examples: pl.DataFrame, *, seed: int = 0, progress: bool = True
-) -> MethodOutput:
-    from profilerec.recsys.sasrec import SASRecConfig, train_sasrec
+def id_baselines(
+    ds: Dataset,
+    examples: pl.DataFrame,
+    names: list[str],
+    *,
+    tune: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[dict[str, MethodOutput], dict[str, Any], dict[str, Any]]:
+    """Fit each ID baseline (grid-tuned on validation unless ``tune`` is False).
+
+    Returns the outputs on ``examples``, the fitted models, and per model what
+    metrics.json records (grid, trials, chosen parameters, validation NDCG@10).
+    """
+    from rich.progress import track
+
     from profilerec.recsys.sequences import sasrec_histories
+    from profilerec.recsys.tuning import Validation
+    from profilerec.recsys.tuning import tune as tune_baseline
 
-    config = SASRecConfig(seed=seed)
-    model = train_sasrec(ds, config, progress=progress)
-    histories = sasrec_histories(ds, examples, max_len=config.max_len)
+    validation = Validation.of(ds)
+    histories = sasrec_histories(ds, examples)
+    outputs: dict[str, MethodOutput] = {}
+    models: dict[str, Any] = {}
+    records: dict[str, Any] = {}
+    for name in track(names, description="ID baselines", disable=not progress):
+        fixed = {"seed": seed} if name in ("popularity", "als", "bpr", "sasrec") else {}
+        model, result = tune_baseline(name, ds, fixed=fixed, validation=validation, tune_grid=tune)
+        models[name], records[name] = model, result.as_json()
+        outputs[name] = MethodOutput(scores=_scorer(model, histories))
+    return outputs, models, records
 
-    def score(start: int, stop: int) -> torch.Tensor:
-        return model.score_histories(histories[start:stop])
 
-    return MethodOutput(scores=score)
+def _scorer(model: Any, histories: list[list[int]]) -> ScoreChunk:
+    return lambda start, stop: model.score(histories[start:stop])
+
+
+def hybrid(
+    ds: Dataset,
+    examples: pl.DataFrame,
+    model: Any,
+    item_vecs: np.ndarray,
+) -> tuple[MethodOutput, dict[str, Any]]:
+    """Fuse ``model`` with mean_history (z-scored), the weight chosen on validation.
+
+    mean_history needs no LLM, so its validation scores are available for every
+    dataset; the weight maximises validation NDCG@10 (smallest weight on ties).
+    """
+    from profilerec.recsys.hybrid import WEIGHTS, fuse
+    from profilerec.recsys.sequences import sasrec_histories
+    from profilerec.recsys.tuning import Validation
+
+    items = torch.nn.functional.normalize(torch.from_numpy(item_vecs).float(), dim=1)
+
+    def text_scores(frame: pl.DataFrame) -> torch.Tensor:
+        users = torch.from_numpy(mean_history(ds, frame, item_vecs).vectors).float()  # type: ignore[arg-type]
+        return torch.nn.functional.normalize(users, dim=1) @ items.T
+
+    def fused(hist: list[list[int]], text: torch.Tensor, w: float) -> ScoreChunk:
+        return lambda a, b: fuse(model.score(hist[a:b]), text[a:b], w)
+
+    validation = Validation.of(ds)
+    v_text = text_scores(ds.split("valid").sort("example_id"))
+    trials = []
+    for w in WEIGHTS:
+        score = float(validation.ndcg10_of(fused(validation.histories, v_text, w)).mean())
+        trials.append({"weight": w, "valid_ndcg@10": score})
+    best = max(trials, key=lambda t: (t["valid_ndcg@10"], -t["weight"]))
+    hist = sasrec_histories(ds, examples)
+    out = MethodOutput(scores=fused(hist, text_scores(examples), best["weight"]))
+    record = {
+        "id_model": model.name,
+        "text_method": "mean_history",
+        "grid": {"weight": list(WEIGHTS)},
+        "trials": trials,
+        "chosen": {"weight": best["weight"]},
+        "valid_ndcg@10": best["valid_ndcg@10"],
+    }
+    return out, record

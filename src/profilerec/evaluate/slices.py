@@ -114,6 +114,50 @@ def slice_masks(
     }
 
 
+#: The slices ``evaluate`` reports for every method (``evaluate_slice_masks``).
+EVAL_SLICES = ("overall", "cold_items", "short_history", "tail_items", "rest")
+
+
+def evaluate_slice_masks(
+    dataset: Dataset,
+    examples: pl.DataFrame,
+    *,
+    cold_item_max: int = 5,
+    short_history_max: int = 2,
+    tail_item_frac: float = 0.8,
+) -> dict[str, np.ndarray]:
+    """The regimes where text should win, from training counts only, one mask per slice:
+
+    - ``cold_items``: the target has at most ``cold_item_max`` training interactions;
+    - ``short_history``: the user had 1..``short_history_max`` items before the target;
+    - ``tail_items``: the target is in the bottom ``tail_item_frac`` of items by
+      training popularity (overlaps ``cold_items``);
+    - ``rest``: in none of the above; ``overall``: every example.
+    """
+    if cold_item_max < 0 or short_history_max < 1:
+        raise UserError(
+            f"cold_item_max must be >= 0 and short_history_max >= 1 "
+            f"(got {cold_item_max}, {short_history_max})"
+        )
+    index = dataset.item_index
+    missing = [i for i in examples["item_id"] if i not in index]
+    if missing:
+        raise UserError(f"target item {missing[0]!r} is not in the catalogue")
+    popularity = item_popularity(dataset)
+    targets = np.array([index[i] for i in examples["item_id"]], dtype=np.int64)
+    earlier = np.array([len(m) for m in dataset.seen_before(examples)], dtype=np.int64)
+    cold = popularity[targets] <= cold_item_max
+    short = (earlier >= 1) & (earlier <= short_history_max)
+    tail = bottom_fraction(popularity, tail_item_frac)[targets]
+    return {
+        "overall": np.ones(examples.height, dtype=bool),
+        "cold_items": cold,
+        "short_history": short,
+        "tail_items": tail,
+        "rest": ~(cold | short | tail),
+    }
+
+
 def _cutoffs(per_user: dict[str, dict[str, np.ndarray]]) -> tuple[int, ...]:
     """Cut-offs K with both ``ndcg@K`` and ``recall@K`` in every method's table."""
     sets = [

@@ -1,0 +1,85 @@
+"""evaluate with the ID baselines and the hybrid: what metrics.json records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _datasets import write_dataset
+from profilerec.evaluate.stage import METRICS_FILE, EvaluateConfig, run_evaluate
+
+# Four pairs always bought together (a_i then b_i). User t{i}{k} trains on pair i, then
+# validates on a_j and is tested on b_j (j = i + 1 mod 4): in training, b_j co-occurs with
+# a_j only, so co-occurrence ranks the test target first for every user.
+SEQUENCES = {
+    f"t{i}{k}": [f"a{i}", f"b{i}", f"a{(i + 1) % 4}", f"b{(i + 1) % 4}"]
+    for i in range(4)
+    for k in range(3)
+}
+CATALOGUE = [*(f"{p}{i}" for i in range(4) for p in "ab"), *(f"n{i}" for i in range(8))]
+
+
+class LetterEmbedder:
+    """Bag of letters: enough text signal for mean_history, no model to load."""
+
+    model_id = "letters"
+    dim = 26
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for ch in text.lower():
+                if "a" <= ch <= "z":
+                    out[row, ord(ch) - 97] += 1
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1)
+
+
+@pytest.fixture(autouse=True)
+def _single_thread(one_torch_thread: None) -> None:
+    """One torch thread."""
+
+
+def test_metrics_json_records_tuning_best_id_and_slices(tmp_path: Path) -> None:
+    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
+    methods = ("popularity", "cooccurrence", "itemknn", "mean_history", "hybrid")
+    config = EvaluateConfig(methods=methods, bootstrap=50)
+    result = run_evaluate(ds, LetterEmbedder(), tmp_path / "out", config, progress=False)
+    saved = json.loads((tmp_path / "out" / METRICS_FILE).read_text())
+    assert set(saved["metrics"]) == set(methods)
+    tuning = saved["tuning"]
+    assert tuning["itemknn"]["grid"] and len(tuning["itemknn"]["trials"]) > 1
+    best = max(("popularity", "cooccurrence", "itemknn"), key=lambda n: tuning[n]["valid_ndcg@10"])
+    assert saved["best_id_baseline"] == best
+    assert tuning["hybrid"]["id_model"] == best
+    assert tuning["hybrid"]["chosen"]["weight"] in tuning["hybrid"]["grid"]["weight"]
+    # the co-bought partner is the next item: co-occurrence ranks it first for everyone
+    assert result["metrics"]["cooccurrence"]["mrr"] == 1.0
+    assert result["metrics"]["popularity"]["mrr"] < 1.0
+    assert set(saved["slices"]) == {"overall", "cold_items", "short_history", "tail_items", "rest"}
+    overall = saved["slices"]["overall"]
+    assert overall["n"] == saved["n_examples"]
+    assert overall["metrics"]["itemknn"]["ndcg@10"] == pytest.approx(
+        saved["metrics"]["itemknn"]["ndcg@10"]
+    )
+
+
+def test_no_tune_fits_defaults_only(tmp_path: Path) -> None:
+    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
+    config = EvaluateConfig(methods=("itemknn", "ease"), bootstrap=20, tune=False)
+    saved = run_evaluate(ds, LetterEmbedder(), tmp_path / "out", config, progress=False)
+    for name in ("itemknn", "ease"):
+        assert saved["tuning"][name]["grid"] == {}
+        assert len(saved["tuning"][name]["trials"]) == 1
+
+
+def test_hybrid_needs_an_id_baseline(tmp_path: Path) -> None:
+    from profilerec.errors import UserError
+
+    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
+    config = EvaluateConfig(methods=("mean_history", "hybrid"), bootstrap=20)
+    with pytest.raises(UserError, match="hybrid"):
+        run_evaluate(ds, LetterEmbedder(), tmp_path / "out", config, progress=False)
