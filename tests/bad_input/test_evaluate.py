@@ -128,3 +128,22 @@ def test_good_profiles_pass_the_checks(demo_dataset: Path, tmp_path: Path) -> No
         f"zs={p}",
     )
     assert result.returncode != 0 and "/nonexistent/model" in result.stderr
+
+
+def test_null_profile_names_the_file_and_example(
+    evaluate: Any, demo_dataset: Path, tmp_path: Path
+) -> None:
+    """A null text once failed after the embedder loaded, naming neither file nor example."""
+    frame = good_profiles(demo_dataset)
+    bad_id = frame["example_id"][3]
+    frame = frame.with_columns(
+        pl.when(pl.col("example_id") == bad_id)
+        .then(None)
+        .otherwise(pl.col("profile"))
+        .alias("profile")
+    )
+    p = write_profiles(tmp_path / "p", frame)
+    result = evaluate(demo_dataset, tmp_path, "--profiles", f"zs={p}")
+    assert_error(
+        result, f"profiles 'zs' ({p}) have 1 null profile texts (first example_id {bad_id})"
+    )

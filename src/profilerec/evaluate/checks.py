@@ -26,6 +26,13 @@ def check_profile_frame(name: str, frame: pl.DataFrame, source: str = "") -> Non
             f"profiles {name!r}{where} lack column(s) {', '.join(missing)}; "
             "expected a file written by `profilerec profile`"
         )
+    null = frame["profile"].is_null()
+    if null.any():
+        first = frame.filter(null)["example_id"][0]
+        raise UserError(
+            f"profiles {name!r}{where} have {int(null.sum())} null profile texts "
+            f"(first example_id {first}); write them again or store an empty string"
+        )
     dup = frame["example_id"].is_duplicated()
     if dup.any():
         first = frame.filter(dup)["example_id"][0]
