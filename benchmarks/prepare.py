@@ -551,7 +551,10 @@ def report(
     packages = ["polars", "duckdb", "pandas", "pyarrow", "orjson", "numpy", "profilerec"]
     version_text = ", ".join(f"{k} {v}" for k, v in _common.versions(packages).items())
     seed = info["config"]["seed"]
-    return f"""## prepare: reviews JSONL to 5-core leave-last-out Parquet
+    heading = "prepare: reviews JSONL to 5-core leave-last-out Parquet"
+    if args.section != "prepare":
+        heading = f"prepare out of core: {n:,} reviews, in-memory vs streaming engine"
+    return f"""## {heading}
 
 What runs: `profilerec.data.prepare.prepare(source, out, PrepareConfig(k_core={args.k_core},
 split=SplitConfig(max_history={args.max_history})))` against the same work in plain pandas

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,13 @@ import polars as pl
 
 from profilerec.data.filters import MissingMeta
 from profilerec.data.io import SkipReport, is_gzip
-from profilerec.data.readers.amazon2023 import FAST_SCHEMA, _read_reviews_loop
+from profilerec.data.readers.amazon2023 import (
+    FAST_SCHEMA,
+    bad_keys,
+    canonical_reviews,
+    review_chunks,
+)
+from profilerec.data.readers.base import interactions_frame, items_frame
 from profilerec.data.sanity import FUTURE_SLACK_MS, RATING_SCALES, now_ms, stats_warnings
 from profilerec.data.schema import INTERACTIONS_SCHEMA
 from profilerec.data.splits import SplitConfig, _cuts, user_disjoint_labels
@@ -67,38 +73,37 @@ def to_parquet(reviews: Path, work: Path, report: SkipReport, progress: Progress
     try:
         (
             pl.scan_ndjson(source, schema=FAST_SCHEMA)
-            .select(
-                "user_id",
-                pl.col("parent_asin").alias("item_id"),
-                "timestamp",
-                "rating",
-                pl.col("title").fill_null("").alias("review_title"),
-                pl.col("text").fill_null("").alias("review_text"),
-            )
+            .select(canonical_reviews())
             .with_row_index("_row")
             .sink_parquet(raw)
         )
-        bad = (
-            pl.scan_parquet(raw)
-            .select(
-                pl.any_horizontal(
-                    pl.col("user_id").is_null() | (pl.col("user_id") == ""),
-                    pl.col("item_id").is_null() | (pl.col("item_id") == ""),
-                    pl.col("timestamp").is_null(),
-                ).sum()
-            )
-            .collect()
-            .item()
-        )
+        bad = pl.scan_parquet(raw).select(bad_keys()).collect().item()
     except Exception:  # any polars parse/decode error: the loop will locate it
         bad = 1
-    if bad:
+    if bad:  # the located-error path, written in chunks so memory stays bounded
         progress("reading (line by line: a record needs checking)")
-        frame = _read_reviews_loop(reviews, report)  # the located-error path
-        frame.with_row_index("_row").write_parquet(raw)
+        write_chunks(review_chunks(reviews, report), raw)
     if source != reviews:
         source.unlink()
     return raw
+
+
+def write_chunks(chunks: Iterator[pl.DataFrame], path: Path) -> None:
+    """Frames -> one Parquet file with a running ``_row`` (their order)."""
+    import pyarrow.parquet as pq
+
+    writer, offset = None, 0
+    try:
+        for chunk in chunks:
+            table = chunk.with_row_index("_row", offset=offset).to_arrow()
+            offset += chunk.height
+            writer = writer or pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # nothing readable: an empty file with the columns
+        interactions_frame({"user_id": []}).with_row_index("_row").write_parquet(path)
 
 
 def interaction_stats(con: Any, fmt: str, now_ms: int, slack_ms: int) -> dict[str, Any]:
@@ -243,7 +248,6 @@ def run(
     """
     from profilerec.data.filters import catalogue
     from profilerec.data.readers.amazon2023 import _locate, _read_meta
-    from profilerec.data.readers.base import items_frame
     from profilerec.data.schema import EXAMPLES_FILE, INTERACTIONS_FILE
 
     reviews, meta = _locate(source)

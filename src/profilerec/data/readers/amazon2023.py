@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,29 +94,43 @@ def _read_reviews_fast(path: Path) -> pl.DataFrame | None:
         return None
     if frame.height == 0:
         return None
-    bad = frame.select(
-        pl.any_horizontal(
-            pl.col("user_id").is_null() | (pl.col("user_id") == ""),
-            pl.col("parent_asin").is_null() | (pl.col("parent_asin") == ""),
-            pl.col("timestamp").is_null(),
-        ).sum()
-    ).item()
-    if bad:
-        return None
-    return frame.select(
-        "user_id",
+    frame = frame.select(canonical_reviews())
+    return None if frame.select(bad_keys()).item() else frame
+
+
+def canonical_reviews() -> list[pl.Expr]:
+    """FAST_SCHEMA columns -> the canonical interaction columns (eager or lazy frames)."""
+    return [
+        pl.col("user_id"),
         pl.col("parent_asin").alias("item_id"),
-        "timestamp",
-        "rating",
+        pl.col("timestamp"),
+        pl.col("rating"),
         pl.col("title").fill_null("").alias("review_title"),
         pl.col("text").fill_null("").alias("review_text"),
-    )
+    ]
+
+
+def bad_keys() -> pl.Expr:
+    """How many canonical rows lack a user, item or timestamp: then the line loop must run."""
+    return pl.any_horizontal(
+        pl.col("user_id").is_null() | (pl.col("user_id") == ""),
+        pl.col("item_id").is_null() | (pl.col("item_id") == ""),
+        pl.col("timestamp").is_null(),
+    ).sum()
 
 
 def _read_reviews_loop(path: Path, report: SkipReport) -> pl.DataFrame:
-    cols: dict[str, list[Any]] = {
-        k: [] for k in ("user_id", "item_id", "timestamp", "rating", "review_title", "review_text")
-    }
+    chunks = list(review_chunks(path, report))
+    return pl.concat(chunks) if chunks else interactions_frame({"user_id": []})
+
+
+def review_chunks(path: Path, report: SkipReport, rows: int = 500_000) -> Iterator[pl.DataFrame]:
+    """The line loop, in canonical frames of at most ``rows`` rows (bounded memory).
+
+    It names the first bad line as ``file:line`` (or counts it in lenient mode).
+    """
+    names = ("user_id", "item_id", "timestamp", "rating", "review_title", "review_text")
+    cols: dict[str, list[Any]] = {k: [] for k in names}
     for line, rec in iter_json_lines(path, report):
         missing = missing_fields(rec, REVIEW_FIELDS)
         if missing:
@@ -133,7 +148,11 @@ def _read_reviews_loop(path: Path, report: SkipReport) -> pl.DataFrame:
         cols["rating"].append(rating)
         cols["review_title"].append(rec.get("title") or "")
         cols["review_text"].append(rec.get("text") or "")
-    return interactions_frame(cols)
+        if len(cols["user_id"]) == rows:
+            yield interactions_frame(cols)
+            cols = {k: [] for k in names}
+    if cols["user_id"]:
+        yield interactions_frame(cols)
 
 
 def _benchmark_files(path: Path) -> list[Path]:
