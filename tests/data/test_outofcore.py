@@ -118,3 +118,53 @@ def test_engine_choice_and_refusals(tmp_path: Path) -> None:
         choose_engine(path, PrepareConfig(engine="streaming", format="movielens"))
     with pytest.raises(UserError, match="is not a size"):
         prepare(path, tmp_path / "o", PrepareConfig(engine="streaming", memory_limit="lots"))
+
+
+def test_auto_picks_streaming_above_the_threshold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from profilerec.data import prepare as prepare_module
+
+    path = messy_reviews(tmp_path)
+    monkeypatch.setattr(prepare_module, "STREAMING_ABOVE", path.stat().st_size - 1)
+    manifest = prepare(path, tmp_path / "o", PrepareConfig(k_core=2, memory_limit="256MB"))
+    assert manifest["engine"] == "streaming"
+    monkeypatch.setattr(prepare_module, "STREAMING_ABOVE", path.stat().st_size)
+    assert choose_engine(path, PrepareConfig()) == "memory"
+
+
+def test_progress_names_each_phase_and_k_core_round(tmp_path: Path) -> None:
+    phases: list[str] = []
+    config = PrepareConfig(engine="streaming", k_core=3, memory_limit="256MB", threads=1)
+    prepare(messy_reviews(tmp_path), tmp_path / "o", config, phases.append)
+    assert phases[0] == "reading (streaming)"
+    rounds = [p for p in phases if p.startswith("k-core round")]
+    assert len(rounds) >= 2, phases  # the cascade needs more than one pass
+    assert phases.index("writing interactions") < phases.index("building examples")
+
+
+def test_memory_limit_is_applied_and_a_too_small_one_reported(tmp_path: Path) -> None:
+    from profilerec.data.outofcore import connect
+
+    con = connect("300MB", 1, tmp_path / "spill")
+    assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "286.1 MiB"
+    con.close()
+    config = PrepareConfig(engine="streaming", k_core=3, memory_limit="1MB", threads=1)
+    with pytest.raises(UserError, match="ran out of memory or disk under --memory-limit 1MB"):
+        prepare(messy_reviews(tmp_path), tmp_path / "o", config)
+    assert not (tmp_path / "o").exists()
+
+
+def test_line_loop_chunks_are_the_whole_file_in_order(tmp_path: Path) -> None:
+    from profilerec.data.io import SkipReport
+    from profilerec.data.outofcore import write_chunks
+    from profilerec.data.readers.amazon2023 import _read_reviews_loop, review_chunks
+
+    path = messy_reviews(tmp_path)
+    whole = _read_reviews_loop(path, SkipReport(lenient=False))
+    chunks = list(review_chunks(path, SkipReport(lenient=False), rows=7))
+    assert max(c.height for c in chunks) == 7 and len(chunks) == -(-whole.height // 7)
+    write_chunks(iter(chunks), tmp_path / "raw.parquet")
+    written = pl.read_parquet(tmp_path / "raw.parquet")
+    assert written["_row"].to_list() == list(range(whole.height))
+    assert written.drop("_row").equals(whole)
