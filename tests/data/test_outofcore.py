@@ -168,3 +168,19 @@ def test_line_loop_chunks_are_the_whole_file_in_order(tmp_path: Path) -> None:
     written = pl.read_parquet(tmp_path / "raw.parquet")
     assert written["_row"].to_list() == list(range(whole.height))
     assert written.drop("_row").equals(whole)
+
+
+def test_folder_and_gzip_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    from profilerec.data import prepare as prepare_module
+
+    plain = messy_reviews(tmp_path)
+    packed = tmp_path / "Cat.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    plain.unlink()
+    monkeypatch.setattr(prepare_module, "STREAMING_ABOVE", packed.stat().st_size * 3)
+    assert choose_engine(packed, PrepareConfig()) == "streaming"  # counted as 4x its size
+    a, b, ma, mb = both(tmp_path, tmp_path, k_core=2)  # the folder holding both files
+    assert mb["engine"] == "streaming" and ma["counts"] == mb["counts"]
+    assert pl.read_parquet(a / "examples.parquet").equals(pl.read_parquet(b / "examples.parquet"))

@@ -23,7 +23,7 @@ from profilerec.data.filters import (
     collapse_duplicates,
     k_core,
 )
-from profilerec.data.io import sha256_file
+from profilerec.data.io import is_gzip, sha256_file
 from profilerec.data.readers import ReadOptions, get_reader
 from profilerec.data.sanity import (
     check_meta,
@@ -63,6 +63,7 @@ class PrepareConfig:
 #: Reviews files larger than this go through the streaming engine under ``engine="auto"``:
 #: the in-memory path peaks at about 2.7x the JSONL size (4.0 GiB for 1.5 GiB).
 STREAMING_ABOVE = 3 * 1024**3
+GZIP_RATIO = 4
 ENGINES = ("auto", "memory", "streaming")
 
 
@@ -136,16 +137,27 @@ def prepare(
 
 
 def choose_engine(source: Path, config: PrepareConfig) -> str:
-    """The engine that runs: ``config.engine``, or by the reviews file's size under auto."""
+    """The engine that runs: ``config.engine``, or by the reviews file's size under auto.
+
+    A gzip file counts as ``GZIP_RATIO`` times its size (JSON text compresses about 4:1).
+    """
     if config.engine not in ENGINES:
         raise UserError(f"--engine must be one of {', '.join(ENGINES)}, not {config.engine!r}")
-    jsonl = config.format == "amazon2023" and source.is_file() and ".jsonl" in source.name
+    reviews = None
+    if config.format == "amazon2023":
+        from profilerec.data.readers.amazon2023 import _locate
+
+        reviews = _locate(source)[0]
+    jsonl = reviews is not None and ".jsonl" in reviews.name
     if config.engine == "streaming" and not jsonl:
         raise UserError(
             "--engine streaming reads an Amazon 2023 reviews JSONL file (--format amazon2023)"
         )
     if config.engine == "auto":
-        return "streaming" if jsonl and source.stat().st_size > STREAMING_ABOVE else "memory"
+        if not jsonl or reviews is None:
+            return "memory"
+        size = reviews.stat().st_size * (GZIP_RATIO if is_gzip(reviews) else 1)
+        return "streaming" if size > STREAMING_ABOVE else "memory"
     return config.engine
 
 
