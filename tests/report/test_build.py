@@ -105,3 +105,17 @@ def test_report_command_shows_chosen_sets_side_by_side(inputs: Inputs, tmp_path:
     )
     unknown = run_cli("report", run, "--dataset", dataset, "--before-after", "zero_shot:nope")
     assert unknown.returncode == 2 and "unknown profile set 'nope'" in unknown.stderr
+
+
+def test_slices_from_metrics_json_when_no_slices_file(inputs: Inputs, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    write_run(run, inputs)
+    metrics = json.loads((run / "metrics.json").read_text())
+    part = {
+        "metrics": {"popularity": {"ndcg@10": 0.25}},
+        "ci": {"popularity": {"ndcg@10": [0.1, 0.4]}},
+    }
+    metrics["slices"] = {"overall": {"n": 6, **part}, "cold_items": {"n": 2, **part}}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    html = build_from_dirs(run, inputs.dataset.root, n_users=1, date="2025-01-31").read_text()
+    assert 'id="slices"' in html and "cold_items" in html and "targets with few training" in html

@@ -172,3 +172,20 @@ def test_user_mistakes(inputs: Inputs, tmp_path: Path) -> None:
             tmp_path / "r.html", metrics=inputs.metrics, profiles=inputs.profiles,
             before_after=[("zero_shot", "nope")], **kwargs,  # type: ignore[arg-type]
         )  # fmt: skip
+
+
+def test_best_id_baseline_is_marked(inputs: Inputs, tmp_path: Path) -> None:
+    assert "best ID baseline" not in plain(inputs, tmp_path / "a.html")
+    marked = write_report(
+        tmp_path / "b.html",
+        metrics={**inputs.metrics, "best_id_baseline": "popularity"},
+        ranks=inputs.ranks,
+        dataset=inputs.dataset,
+        n_users=1,
+        date="2025-01-31",
+    ).read_text(encoding="utf-8")
+    rows = re.findall(
+        r"<tr><td>(.*?)</td>", marked.split('class="metrics"')[1].split("</tbody>")[0]
+    )
+    tagged = [r for r in rows if '<span class="tag">best ID baseline</span>' in r]
+    assert len(tagged) == 1 and tagged[0].startswith("popularity")

@@ -47,7 +47,8 @@ def build_from_dirs(run_dir: str | Path, dataset_dir: str | Path, **options: Any
         **{
             "profiles": find_profiles(run, set(metrics["metrics"])),
             "train_logs": find_train_logs(run),
-            "slices": load_slices(run / SLICES_FILE),
+            # a PtE run's slices.json, else the slices evaluate writes into metrics.json
+            "slices": load_slices(run / SLICES_FILE) or metrics.get("slices"),
             **options,  # explicit profiles / train_logs win over what was found on disk
         },
     )

@@ -21,6 +21,9 @@ SLICE_NOTES = {
     "head_items": "targets among the popular items",
     "tail_users": "users among the least active in training (long tail)",
     "head_users": "users among the most active",
+    "cold_items": "targets with few training interactions (new items)",
+    "short_history": "users with 1-2 items before the target",
+    "rest": "none of cold items, short history, long tail",
 }
 
 
