@@ -49,7 +49,21 @@ def blue_config(args: argparse.Namespace) -> Any:
         weight_next_item=0.2,
         threads=args.threads,
         **({"eval_examples": args.eval_examples} if args.eval_examples else {}),
+        **parse_sets(args.set or []),
     )
+
+
+def parse_sets(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs (YAML values) as config overrides."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
 
 
 def embedder_spec(args: argparse.Namespace) -> str:
@@ -124,9 +138,10 @@ def run_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     grpo = GRPOConfig(
         output_dir=str(work / "trl"),
         use_cpu=not torch.cuda.is_available(),
-        # TRL turns both on by default; the project turns them off (float32 on CPU), and so
-        # does this baseline, so the two paths differ only in rewards and bookkeeping.
-        bf16=False,
+        # TRL turns both on by default; the project turns them off (float32 on CPU) unless
+        # its bf16 option is set, and so does this baseline, so the two paths differ only in
+        # rewards and bookkeeping.
+        bf16=config.bf16,
         gradient_checkpointing=False,
         num_generations=config.num_generations,
         per_device_train_batch_size=config.num_generations * config.prompts_per_step,
@@ -180,8 +195,10 @@ def child_main(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- parent
 
 
-def measure(args: argparse.Namespace, path: str) -> dict[str, Any]:
+def measure(args: argparse.Namespace, path: str, sets: list[str] | None = None) -> dict[str, Any]:
     argv = [sys.executable, str(Path(__file__).resolve()), "--child", path]
+    for pair in sets if sets is not None else args.set or []:
+        argv += ["--set", pair]
     argv += ["--dataset", args.dataset, "--steps", str(args.steps)]
     for flag, value in (("--model", args.model), ("--embedder", args.embedder)):
         if value:
@@ -189,7 +206,7 @@ def measure(args: argparse.Namespace, path: str) -> dict[str, Any]:
     for flag, number in (("--threads", args.threads), ("--eval-examples", args.eval_examples)):
         if number:
             argv += [flag, str(number)]
-    print(f"running {path} ...", file=sys.stderr, flush=True)
+    print(f"running {path} {' '.join(sets or [])} ...", file=sys.stderr, flush=True)
     run = _common.run_child(argv)
     lines = [line for line in run.stdout.splitlines() if line.startswith(RESULT)]
     if run.returncode != 0 or not lines:
@@ -216,6 +233,17 @@ def parent_main(args: argparse.Namespace) -> None:
         scratch = Path(tempfile.mkdtemp(prefix="bench-grpo-tiny-"))
         args.model = str(save_tiny_causal_lm(scratch / "lm"))
         args.embedder = str(save_tiny_sentence_transformer(scratch / "st"))
+    if args.change:
+        try:
+            text = changes_report(args, machine)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+        print(text)
+        if not args.no_doc:
+            _common.write_section("grpo_step_changes", text)
+            print(f"wrote section 'grpo_step_changes' of {_common.DOC}", file=sys.stderr)
+        return
     try:
         runs: dict[str, list[dict[str, Any]]] = {"project": [], "trl": []}
         for rep in range(args.reps):
@@ -306,6 +334,71 @@ validation); {plural(args.reps, "run")} per path, alternating.
 """
 
 
+def changes_report(args: argparse.Namespace, machine: dict[str, str]) -> str:
+    """Today's step, then each ``--change`` alone, then all of them, in one session; bare TRL
+    with today's and with all the changes' settings, so the 1.1x target is checked for both."""
+    changes = [parse_change(c) for c in args.change]
+    combined = [pair for _, pairs in changes for pair in pairs]
+    plan = [("today", "project", [])]
+    plan += [(label, "project", pairs) for label, pairs in changes]
+    plan += [
+        ("all changes", "project", combined),
+        ("today", "trl", []),
+        ("all changes", "trl", combined),
+    ]
+    rows, found = [], {}
+    for label, path, pairs in plan:
+        found[label, path] = summarize([measure(args, path, pairs)], args.warmup_steps)
+    base = found["today", "project"]["step"]
+    for (label, path), v in found.items():
+        pairs = dict(changes).get(label, combined if label == "all changes" else [])
+        rows.append(
+            [
+                PATHS[path],
+                label,
+                ", ".join(f"`{p}`" for p in pairs) or "(none)",
+                f"{v['step']:.1f} s",
+                f"{v['step'] / base:.2f}x",
+                f"{v['length']:.1f}",
+                _common.human_bytes(v["peak"]),
+            ]
+        )
+    ratio = {
+        label: found[label, "project"]["step"] / found[label, "trl"]["step"]
+        for label in ("today", "all changes")
+    }
+    table = _common.markdown_table(
+        ["path", "change", "settings", "s / step", "vs today", "rollout tokens", "peak RSS"], rows
+    )
+    return f"""## grpo_step_changes: one change at a time against today's step
+
+The same setup as `grpo_step` ((a) project trainer, (b) bare TRL; today's settings: 8 rollouts
+of up to 64 tokens for one prompt, beta 0.01, next-item weight 0.2, float32), one process per row,
+run one after another in one session, {args.steps} steps each, the first {args.warmup_steps}
+left out. Each change row changes only its own settings; "all changes" combines them. The
+machine was shared (other jobs running), so rows differ by load as well: read only large
+differences.
+
+{table}
+
+Project / bare TRL: {ratio["today"]:.2f}x with today's settings, {ratio["all changes"]:.2f}x with all
+the changes (target at most {TARGET:.2f}x).
+
+- Date: {_common.today()}
+- Command: `{_common.command_line()}`
+{_common.facts_list(machine)}
+- load average at end: {", ".join(f"{x:.2f}" for x in os.getloadavg())}
+"""
+
+
+def parse_change(text: str) -> tuple[str, list[str]]:
+    """``LABEL:KEY=VAL,KEY=VAL`` -> (label, ["KEY=VAL", ...])."""
+    label, sep, rest = text.partition(":")
+    if not sep or not rest:
+        raise SystemExit(f"--change {text!r}: expected LABEL:KEY=VALUE[,KEY=VALUE]")
+    return label, rest.split(",")
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -324,6 +417,15 @@ def main(argv: list[str] | None = None) -> None:
         help="a check that the script works (tiny random models, 2 steps, 1 thread)",
     )
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument(
+        "--set", action="append", help="config override KEY=VALUE for both paths (repeatable)"
+    )
+    parser.add_argument(
+        "--change",
+        action="append",
+        help="LABEL:KEY=VALUE[,KEY=VALUE]: measure this change alone against today's step "
+        "(repeatable; writes the grpo_step_changes section)",
+    )
     parser.add_argument("--child", choices=["project", "trl"], help=argparse.SUPPRESS)
     parser.add_argument("--dataset", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)

@@ -115,6 +115,11 @@ def test_two_step_grpo_saves_and_reloads_adapter_and_resumes(
     other = BlueConfig(**{**cfg.to_dict(), "learning_rate": 1e-3})
     with pytest.raises(UserError, match="different config"):
         train_blue(ds, emb, run, other, progress=False)
+    # a run saved before an option existed (bf16 here) resumes: the missing option is its default
+    saved = json.loads((run / "blue_config.json").read_text())
+    (run / "blue_config.json").write_text(
+        json.dumps({k: v for k, v in saved.items() if k != "bf16"})
+    )
     more = BlueConfig(**{**cfg.to_dict(), "max_steps": 3})  # more steps: a legitimate resume
     resumed = train_blue(ds, emb, run, more, progress=False)
     assert resumed["steps"] == 3 and str(resumed["resumed_from"]).endswith("checkpoint-2")

@@ -62,6 +62,9 @@ class BlueConfig:
     max_steps: int = _f(40, "Optimisation steps.")
     max_completion_length: int = _f(64, "Maximum new tokens per rollout.")
     scale_rewards: str = _f("group", "GRPO reward scaling: group, batch or none.")
+    bf16: bool = _f(
+        False, "bf16 autocast for the policy's forward/backward (float32 master weights)."
+    )
     lora_r: int = _f(16, "LoRA rank.")
     lora_alpha: int = _f(32, "LoRA alpha.")
     lora_dropout: float = _f(0.05, "LoRA dropout.")

@@ -111,7 +111,9 @@ def train_blue(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     saved = run_dir / "blue_config.json"
-    if saved.exists() and _defining(json.loads(saved.read_text())) != _defining(config.to_dict()):
+    # An option added since the run began reads as its default.
+    before = {**BlueConfig().to_dict(), **json.loads(saved.read_text())} if saved.exists() else {}
+    if saved.exists() and _defining(before) != _defining(config.to_dict()):
         ckpts = run_dir / "checkpoints"
         if ckpts.exists() and any(ckpts.iterdir()):
             raise UserError(
@@ -148,7 +150,7 @@ def train_blue(
     args = GRPOConfig(
         output_dir=str(run_dir / "checkpoints"),
         use_cpu=not torch.cuda.is_available(),
-        bf16=False,
+        bf16=config.bf16,
         gradient_checkpointing=False,
         use_vllm=False,
         num_generations=config.num_generations,
