@@ -169,30 +169,9 @@ def _generate(config: SynthConfig, reviews_path: Path, meta_path: Path) -> dict[
 
     user_ids = _user_ids(rng, n_users)
     item_ids = {int(i): _asin(int(i)) for i in np.unique(item)}
-    with reviews_path.open("wb") as out:
-        batch: list[bytes] = []
-        for j in order.tolist():
-            real = records[rec[j]]
-            iid = item_ids[int(item[j])]
-            # Field order and extra fields as in the raw Amazon-2023 review files.
-            line = {
-                "rating": real["rating"],
-                "title": real["title"],
-                "text": real["text"],
-                "images": [],
-                "asin": iid,
-                "parent_asin": iid,
-                "user_id": user_ids[user[j]],
-                "timestamp": int(ts[j]),
-                "helpful_vote": int(helpful[j]),
-                "verified_purchase": bool(verified[j]),
-            }
-            batch.append(orjson.dumps(line))
-            if len(batch) == 10_000:
-                out.write(b"\n".join(batch) + b"\n")
-                batch.clear()
-        if batch:
-            out.write(b"\n".join(batch) + b"\n")
+    _write_reviews(
+        reviews_path, records, rec, user, item, ts, helpful, verified, order, user_ids, item_ids
+    )
     with meta_path.open("wb") as out:
         for synthetic, iid in item_ids.items():
             meta = {k: v for k, v in metas[asins[synthetic // variants]].items()}
@@ -210,6 +189,49 @@ def _generate(config: SynthConfig, reviews_path: Path, meta_path: Path) -> dict[
         "bytes": reviews_path.stat().st_size,
         "meta_bytes": meta_path.stat().st_size,
     }
+
+
+def _write_reviews(
+    path: Path,
+    records: list[dict[str, Any]],
+    rec: Any,
+    user: Any,
+    item: Any,
+    ts: Any,
+    helpful: Any,
+    verified: Any,
+    order: Any,
+    user_ids: list[str],
+    item_ids: dict[int, str],
+    chunk: int = 500_000,
+) -> None:
+    """The review lines in ``order``, written by polars in chunks (a per-line ``orjson`` loop
+    took ~20 min for 20M lines); field order and extra fields as in the raw Amazon-2023 files.
+    The bytes equal what ``orjson.dumps`` of each line's dict gives (checked on the 2M file)."""
+    import numpy as np
+    import polars as pl
+
+    base = pl.DataFrame(
+        {k: [r[k] for r in records] for k in ("rating", "title", "text")},
+        schema={"rating": pl.Float64, "title": pl.String, "text": pl.String},
+    )
+    codes = np.array(sorted(item_ids), dtype=np.int64)
+    asins = pl.Series([item_ids[int(c)] for c in codes])
+    users = pl.Series(user_ids)
+    with path.open("wb") as out:
+        for lo in range(0, len(order), chunk):
+            j = order[lo : lo + chunk]
+            iid = asins.gather(np.searchsorted(codes, item[j]))
+            frame = base[rec[j]].with_columns(
+                pl.Series("images", [[]] * len(j), dtype=pl.List(pl.String)),
+                iid.alias("asin"),
+                iid.alias("parent_asin"),
+                users.gather(user[j]).alias("user_id"),
+                pl.Series("timestamp", ts[j], dtype=pl.Int64),
+                pl.Series("helpful_vote", helpful[j], dtype=pl.Int64),
+                pl.Series("verified_purchase", verified[j], dtype=pl.Boolean),
+            )
+            frame.write_ndjson(out)
 
 
 def _user_ids(rng: Any, n: int) -> list[str]:
