@@ -348,9 +348,15 @@ def changes_report(args: argparse.Namespace, machine: dict[str, str]) -> str:
     ]
     rows, found = [], {}
     for label, path, pairs in plan:
+        if label == "all changes" and path == "project" and len(changes) == 1:
+            continue  # the one change's own row
         found[label, path] = summarize([measure(args, path, pairs)], args.warmup_steps)
+    if len(changes) == 1:
+        found["all changes", "project"] = found[changes[0][0], "project"]
     base = found["today", "project"]["step"]
     for (label, path), v in found.items():
+        if len(changes) == 1 and (label, path) == ("all changes", "project"):
+            continue
         pairs = dict(changes).get(label, combined if label == "all changes" else [])
         rows.append(
             [
