@@ -147,3 +147,17 @@ def test_null_profile_names_the_file_and_example(
     assert_error(
         result, f"profiles 'zs' ({p}) have 1 null profile texts (first example_id {bad_id})"
     )
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]"])
+def test_malformed_manifest_is_refused_before_the_embedder(
+    evaluate: Any, demo_dataset: Path, tmp_path: Path, text: str
+) -> None:
+    """It was once read only by the report, after the whole evaluation, as a traceback."""
+    import shutil
+
+    broken = tmp_path / "dataset"
+    shutil.copytree(demo_dataset, broken)
+    (broken / "manifest.json").write_text(text)
+    result = evaluate(broken, tmp_path, "--method", "popularity")
+    assert_error(result, f"{broken / 'manifest.json'}: malformed manifest")

@@ -44,7 +44,9 @@ class Dataset:
                 f"{root} is not a prepared dataset (missing {', '.join(missing)}); "
                 "run `profilerec prepare` first"
             )
-        return cls(root=root)
+        dataset = cls(root=root)
+        dataset.manifest  # noqa: B018  (cheap: a broken manifest fails here, not after a stage ran)
+        return dataset
 
     def _read(self, name: str) -> pl.DataFrame:
         if name not in self._cache:
@@ -68,7 +70,18 @@ class Dataset:
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
-        return dict(json.loads((self.root / MANIFEST_FILE).read_text()))
+        path = self.root / MANIFEST_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(
+                path, f"malformed manifest ({exc}); prepare the dataset again"
+            ) from None
+        if not isinstance(data, dict):
+            raise DataError(
+                path, "malformed manifest (not a JSON object); prepare the dataset again"
+            )
+        return data
 
     def split(self, name: str) -> pl.DataFrame:
         """Examples of one split (``train``, ``valid`` or ``test``)."""
