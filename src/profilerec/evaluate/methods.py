@@ -131,11 +131,14 @@ def hybrid(
     examples: pl.DataFrame,
     model: Any,
     item_vecs: np.ndarray,
+    text_vectors: Callable[[pl.DataFrame], np.ndarray],
+    text_method: str,
 ) -> tuple[MethodOutput, dict[str, Any]]:
-    """Fuse ``model`` with mean_history (z-scored), the weight chosen on validation.
+    """Fuse ``model`` with a text method (z-scored), the weight chosen on validation.
 
-    mean_history needs no LLM, so its validation scores are available for every
-    dataset; the weight maximises validation NDCG@10 (smallest weight on ties).
+    ``text_vectors(frame)`` gives the text method's user vectors for the rows of
+    ``frame`` (the validation split when choosing the weight, then ``examples``); the
+    weight maximises validation NDCG@10 (smallest weight on ties), never test.
     """
     from profilerec.recsys.hybrid import WEIGHTS, fuse
     from profilerec.recsys.sequences import sasrec_histories
@@ -144,7 +147,7 @@ def hybrid(
     items = torch.nn.functional.normalize(torch.from_numpy(item_vecs).float(), dim=1)
 
     def text_scores(frame: pl.DataFrame) -> torch.Tensor:
-        users = torch.from_numpy(mean_history(ds, frame, item_vecs).vectors).float()  # type: ignore[arg-type]
+        users = torch.from_numpy(np.asarray(text_vectors(frame), dtype=np.float32))
         return torch.nn.functional.normalize(users, dim=1) @ items.T
 
     def fused(hist: list[list[int]], text: torch.Tensor, w: float) -> ScoreChunk:
@@ -161,7 +164,7 @@ def hybrid(
     out = MethodOutput(scores=fused(hist, text_scores(examples), best["weight"]))
     record = {
         "id_model": model.name,
-        "text_method": "mean_history",
+        "text_method": text_method,
         "grid": {"weight": list(WEIGHTS)},
         "trials": trials,
         "chosen": {"weight": best["weight"]},

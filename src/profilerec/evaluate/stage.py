@@ -127,7 +127,14 @@ def run_evaluate(
                 outputs[name] = M.mean_history(ds, examples, item_vecs)
             elif name == "hybrid":
                 assert best_id is not None
-                outputs[name], tuning[name] = M.hybrid(ds, examples, models[best_id], item_vecs)
+                outputs[name], tuning[name] = M.hybrid(
+                    ds,
+                    examples,
+                    models[best_id],
+                    item_vecs,
+                    lambda frame: M.mean_history(ds, frame, item_vecs).vectors,  # type: ignore[arg-type,return-value]
+                    "mean_history",
+                )
     for pname, frame in profiles.items():
         texts = M.profile_texts(examples, frame, pname)
         with console.status(f"embedding profiles {pname} ..."):
@@ -135,6 +142,14 @@ def run_evaluate(
             outputs[f"history+{pname}"] = M.embed_texts(
                 embedder, [M.profile_plus_history(p, h) for p, h in zip(texts, hist, strict=True)]
             )
+        if want_hybrid:
+            fused = _profile_hybrid(
+                ds, examples, embedder, frame, pname, models[best_id], item_vecs
+            )
+            if fused is not None:
+                outputs[f"hybrid+{pname}"], tuning[f"hybrid+{pname}"] = fused
+            else:
+                console.print(f"no hybrid+{pname}: the set has no validation profiles to tune on")
 
     k = max(config.ks)
     metric_objs = default_metrics(config.ks)
@@ -203,6 +218,27 @@ def run_evaluate(
     return result
 
 
+def _profile_hybrid(
+    ds: Dataset,
+    examples: pl.DataFrame,
+    embedder: Embedder,
+    frame: pl.DataFrame,
+    pname: str,
+    model: Any,
+    item_vecs: np.ndarray,
+) -> tuple[M.MethodOutput, dict[str, Any]] | None:
+    """The best ID model fused with a profile set; None when the set lacks a profile
+    for some validation example (the weight is chosen on validation, never on test)."""
+    valid_ids = set(ds.split("valid")["example_id"].to_list())
+    if not valid_ids or not valid_ids <= set(frame["example_id"].to_list()):
+        return None
+
+    def vectors(rows: pl.DataFrame) -> np.ndarray:
+        return embedder.embed(M.profile_texts(rows, frame, pname), progress=False)
+
+    return M.hybrid(ds, examples, model, item_vecs, vectors, pname)
+
+
 def summarise(per_user: dict[str, dict[str, np.ndarray]], config: EvaluateConfig) -> dict[str, Any]:
     """Means, bootstrap CIs, and paired bootstrap tests of every method against the reference."""
     metrics: dict[str, dict[str, float]] = {}
@@ -214,7 +250,11 @@ def summarise(per_user: dict[str, dict[str, np.ndarray]], config: EvaluateConfig
             metrics[name][metric] = float(values.mean())
             ci[name][metric] = [interval.low, interval.high]
     ref = config.reference or next(
-        (m for m in per_user if m not in BASE_METHODS and not m.startswith("history+")),
+        (
+            m
+            for m in per_user
+            if m not in BASE_METHODS and not m.startswith(("history+", "hybrid+"))
+        ),
         "history_text",
     )
     comparisons = []
