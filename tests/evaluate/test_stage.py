@@ -83,3 +83,20 @@ def test_hybrid_needs_an_id_baseline(tmp_path: Path) -> None:
     config = EvaluateConfig(methods=("mean_history", "hybrid"), bootstrap=20)
     with pytest.raises(UserError, match="hybrid"):
         run_evaluate(ds, LetterEmbedder(), tmp_path / "out", config, progress=False)
+
+
+def test_hybrid_with_a_profile_set_needs_its_validation_profiles(tmp_path: Path) -> None:
+    import polars as pl
+
+    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
+    both = pl.concat([ds.split("test"), ds.split("valid")])
+    frame = both.select("example_id", "user_id").with_columns(profile=pl.lit("likes item a"))
+    config = EvaluateConfig(methods=("itemknn", "hybrid"), bootstrap=20)
+    saved = run_evaluate(ds, LetterEmbedder(), tmp_path / "a", config, {"p": frame}, progress=False)
+    assert saved["tuning"]["hybrid+p"]["text_method"] == "p"
+    assert "hybrid+p" in saved["metrics"]
+    test_only = frame.filter(pl.col("example_id").is_in(ds.split("test")["example_id"]))
+    saved = run_evaluate(
+        ds, LetterEmbedder(), tmp_path / "b", config, {"p": test_only}, progress=False
+    )
+    assert "hybrid+p" not in saved["metrics"] and "p" in saved["metrics"]
