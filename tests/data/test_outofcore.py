@@ -164,7 +164,7 @@ def test_line_loop_chunks_are_the_whole_file_in_order(tmp_path: Path) -> None:
     whole = _read_reviews_loop(path, SkipReport(lenient=False))
     chunks = list(review_chunks(path, SkipReport(lenient=False), rows=7))
     assert max(c.height for c in chunks) == 7 and len(chunks) == -(-whole.height // 7)
-    write_chunks(iter(chunks), tmp_path / "raw.parquet")
+    write_chunks(iter(chunks), tmp_path / "raw.parquet", whole.clear())
     written = pl.read_parquet(tmp_path / "raw.parquet")
     assert written["_row"].to_list() == list(range(whole.height))
     assert written.drop("_row").equals(whole)
@@ -184,3 +184,12 @@ def test_folder_and_gzip_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     a, b, ma, mb = both(tmp_path, tmp_path, k_core=2)  # the folder holding both files
     assert mb["engine"] == "streaming" and ma["counts"] == mb["counts"]
     assert pl.read_parquet(a / "examples.parquet").equals(pl.read_parquet(b / "examples.parquet"))
+
+
+def test_no_meta_file_same_warning_and_placeholders(tmp_path: Path) -> None:
+    path = messy_reviews(tmp_path)
+    (tmp_path / "meta_Cat.jsonl").unlink()
+    a, b, ma, mb = both(tmp_path, path, k_core=2)
+    assert ma["warnings"] == mb["warnings"] and any("no item metadata" in w for w in mb["warnings"])
+    assert pl.read_parquet(a / "items.parquet").equals(pl.read_parquet(b / "items.parquet"))
+    assert mb["counts"]["items_with_meta"] == 0

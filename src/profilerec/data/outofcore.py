@@ -7,9 +7,10 @@ DuckDB is used for the relational part because it spills sorts, joins and aggreg
 disk under a hard memory limit; polars' streaming engine has no user-settable limit.
 The results are identical to the in-memory path (tests/data/test_outofcore.py).
 
-Scope: Amazon 2023 reviews JSONL (the large categories). The item metadata, the user
-list (user-disjoint split) and the timestamps (global-time quantiles) are still held in
-memory; they are far smaller than the reviews.
+Scope: Amazon 2023 reviews JSONL (the large categories). The item metadata goes to
+Parquet in chunks too; only the kept items' records come back into memory. The user list
+(user-disjoint split) and the timestamps (global-time quantiles) are held in memory; they
+are far smaller than the reviews.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ from profilerec.data.readers.amazon2023 import (
     review_chunks,
 )
 from profilerec.data.readers.base import interactions_frame, items_frame
-from profilerec.data.sanity import FUTURE_SLACK_MS, RATING_SCALES, now_ms, stats_warnings
+from profilerec.data.sanity import (
+    FUTURE_SLACK_MS,
+    RATING_SCALES,
+    meta_counts_warnings,
+    now_ms,
+    stats_warnings,
+)
 from profilerec.data.schema import INTERACTIONS_SCHEMA
 from profilerec.data.splits import SplitConfig, _cuts, user_disjoint_labels
 from profilerec.errors import UserError
@@ -82,14 +89,14 @@ def to_parquet(reviews: Path, work: Path, report: SkipReport, progress: Progress
         bad = 1
     if bad:  # the located-error path, written in chunks so memory stays bounded
         progress("reading (line by line: a record needs checking)")
-        write_chunks(review_chunks(reviews, report), raw)
+        write_chunks(review_chunks(reviews, report), raw, interactions_frame({"user_id": []}))
     if source != reviews:
         source.unlink()
     return raw
 
 
-def write_chunks(chunks: Iterator[pl.DataFrame], path: Path) -> None:
-    """Frames -> one Parquet file with a running ``_row`` (their order)."""
+def write_chunks(chunks: Iterator[pl.DataFrame], path: Path, empty: pl.DataFrame) -> None:
+    """Frames -> one Parquet file with a running ``_row`` (their order); ``empty`` if none."""
     import pyarrow.parquet as pq
 
     writer, offset = None, 0
@@ -103,7 +110,7 @@ def write_chunks(chunks: Iterator[pl.DataFrame], path: Path) -> None:
         if writer is not None:
             writer.close()
     if writer is None:  # nothing readable: an empty file with the columns
-        interactions_frame({"user_id": []}).with_row_index("_row").write_parquet(path)
+        empty.with_row_index("_row").write_parquet(path)
 
 
 def interaction_stats(con: Any, fmt: str, now_ms: int, slack_ms: int) -> dict[str, Any]:
@@ -133,7 +140,7 @@ def interaction_stats(con: Any, fmt: str, now_ms: int, slack_ms: int) -> dict[st
 
 
 def filter_keys(
-    con: Any, items: pl.DataFrame, policy: MissingMeta, k: int, source: str, progress: Progress
+    con: Any, policy: MissingMeta, k: int, source: str, progress: Progress
 ) -> tuple[int, int]:
     """Dedupe, missing-meta policy and iterative k-core into table ``kept``.
 
@@ -146,8 +153,6 @@ def filter_keys(
         " min_by(_row, (timestamp, _row)) AS _row FROM raw GROUP BY user_id, item_id"
     )
     n_dedup = con.execute("SELECT count(*) FROM kept").fetchall()[0][0]
-    known = items.select("item_id").unique()
-    con.register("known", known.to_arrow())
     n_missing, first = con.execute(
         "SELECT count(DISTINCT item_id), min_by(item_id, (timestamp, _row)) FROM kept"
         " WHERE item_id NOT IN (SELECT item_id FROM known)"
@@ -247,7 +252,7 @@ def run(
     ``work`` is a scratch folder (raw Parquet, DuckDB spill files) the caller removes.
     """
     from profilerec.data.filters import catalogue
-    from profilerec.data.readers.amazon2023 import _locate, _read_meta
+    from profilerec.data.readers.amazon2023 import _locate, meta_chunks
     from profilerec.data.schema import EXAMPLES_FILE, INTERACTIONS_FILE
 
     reviews, meta = _locate(source)
@@ -258,15 +263,23 @@ def run(
     con = connect(config.memory_limit, config.threads, work / "spill")  # checks the limit first
     try:
         raw_path = to_parquet(reviews, work, report, progress)
-        items = _read_meta(meta, report) if meta else items_frame([])
+        meta_path = work / "meta.parquet"
+        chunks = meta_chunks(meta, report) if meta else iter(())
+        progress("reading item metadata")
+        write_chunks(chunks, meta_path, items_frame([]))
         con.execute(f"CREATE VIEW raw AS SELECT * FROM read_parquet('{raw_path}')")
+        con.execute(f"CREATE VIEW meta AS SELECT * FROM read_parquet('{meta_path}')")
+        con.execute("CREATE TABLE known AS SELECT DISTINCT item_id FROM meta")
+        n_meta, n_known = con.execute(
+            "SELECT (SELECT count(*) FROM meta), (SELECT count(*) FROM known)"
+        ).fetchall()[0]
         n_read = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
         if n_read == 0:
             raise UserError(f"{source}: no interactions were read")
         stats = interaction_stats(con, config.format, now_ms(), FUTURE_SLACK_MS)
         warnings = stats_warnings(stats, config.format, str(source))
         n_dedup, n_missing = filter_keys(
-            con, items, config.missing_meta, config.k_core, str(source), progress
+            con, config.missing_meta, config.k_core, str(source), progress
         )
         n_kept, n_users = con.execute(
             "SELECT count(*), count(DISTINCT user_id) FROM kept"
@@ -278,6 +291,13 @@ def run(
         write_interactions(con, work.parent / INTERACTIONS_FILE, progress)
         write_examples(con, config.split, work.parent / EXAMPLES_FILE, progress)
         ids = pl.from_arrow(con.sql("SELECT DISTINCT item_id FROM kept").to_arrow_table())
+        # Only the kept items' records (duplicates too, in file order): the first read wins.
+        items = pl.from_arrow(
+            con.sql(
+                "SELECT * EXCLUDE (_row) FROM meta WHERE item_id IN (SELECT item_id FROM kept)"
+                " ORDER BY _row"
+            ).to_arrow_table()
+        )
     except duckdb_errors() as exc:
         raise UserError(
             f"the streaming engine ran out of memory or disk under --memory-limit "
@@ -309,7 +329,7 @@ def run(
         "warnings": warnings,
         "report": report,
         "sources": sources,
-        "items_raw": items,
+        "meta": meta_counts_warnings(n_meta, n_known, config.format),
     }
 
 

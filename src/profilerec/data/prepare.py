@@ -99,18 +99,17 @@ def prepare(
             work = tmp / ".work"
             items, done = outofcore.run(source, work, config, progress or (lambda _: None))
             shutil.rmtree(work)
-            raw_items, counts = done["items_raw"], done["counts"]
+            counts, meta_duplicates, meta_warnings = done["counts"], *done["meta"]
             warnings, report, sources = done["warnings"], done["report"], done["sources"]
+            _write(items, tmp / ITEMS_FILE)
         else:
             raw = reader(source, config.read)
             items, inter, examples, counts, warnings = _in_memory(raw, source, config)
-            raw_items, report, sources = raw.items, raw.report, raw.sources
+            meta_duplicates, meta_warnings = check_meta(raw.items, config.format)
+            report, sources = raw.report, raw.sources
             _write(items, tmp / ITEMS_FILE)
             _write(inter, tmp / INTERACTIONS_FILE)
             _write(examples, tmp / EXAMPLES_FILE)
-        if engine == "streaming":
-            _write(items, tmp / ITEMS_FILE)
-        meta_duplicates, meta_warnings = check_meta(raw_items, config.format)
         warnings += meta_warnings
         warnings += check_splits(counts["examples"], config)
         counts |= {

@@ -108,14 +108,20 @@ def stats_warnings(stats: dict[str, Any], fmt: str, source: str) -> list[str]:
 
 def check_meta(items: pl.DataFrame, fmt: str) -> tuple[int, list[str]]:
     """Count duplicate metadata records (the first read wins) and flag a missing meta file."""
-    if items.height == 0:
+    n_unique = items["item_id"].n_unique() if items.height else 0
+    return meta_counts_warnings(items.height, n_unique, fmt)
+
+
+def meta_counts_warnings(n_records: int, n_unique: int, fmt: str) -> tuple[int, list[str]]:
+    """:func:`check_meta` from counts (the streaming engine counts in SQL)."""
+    if n_records == 0:
         if fmt in META_FORMATS:
             return 0, [
                 "no item metadata was found (no meta file beside the reviews): every item "
                 "has placeholder text, so text-based methods see only ids"
             ]
         return 0, []
-    duplicates = items.height - items["item_id"].n_unique()
+    duplicates = n_records - n_unique
     if duplicates:
         return duplicates, [
             f"{duplicates:,} duplicate metadata record(s) for the same item id; the first read is kept"

@@ -189,14 +189,20 @@ def _read_benchmark(files: list[Path], report: SkipReport) -> pl.DataFrame:
 
 
 def _read_meta(path: Path, report: SkipReport) -> pl.DataFrame:
-    rows = []
+    chunks = list(meta_chunks(path, report))
+    return pl.concat(chunks) if chunks else items_frame([])
+
+
+def meta_chunks(path: Path, report: SkipReport, rows: int = 200_000) -> Iterator[pl.DataFrame]:
+    """Canonical item frames of at most ``rows`` records, in file order (bounded memory)."""
+    batch: list[dict[str, Any]] = []
     for line, rec in iter_json_lines(path, report):
         if missing_fields(rec, META_FIELDS):
             report.problem(path, "missing required field parent_asin", line)
             continue
         details = rec.get("details") if isinstance(rec.get("details"), dict) else {}
         store = rec.get("store") or details.get("Brand") or details.get("brand")
-        rows.append(
+        batch.append(
             {
                 "item_id": rec["parent_asin"],
                 "title": rec.get("title"),
@@ -208,4 +214,8 @@ def _read_meta(path: Path, report: SkipReport) -> pl.DataFrame:
                 "details": details,
             }
         )
-    return items_frame(rows)
+        if len(batch) == rows:
+            yield items_frame(batch)
+            batch = []
+    if batch:
+        yield items_frame(batch)
