@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from profilerec.embed import load_embedder
+from profilerec.evaluate.stage import ID_METHODS
 from profilerec.llm.hf import TransformersGenerator
 from profilerec.methods.blue.config import BlueConfig
 from profilerec.quickstart import QuickstartConfig, run_quickstart
@@ -40,10 +41,10 @@ def test_quickstart_with_training_writes_every_output(
     done = run_quickstart(out, config, generator, emb)
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["metrics"]) == {
-        "popularity",
+        *ID_METHODS,
         "history_text",
         "mean_history",
-        "sasrec",
+        "hybrid",  # no hybrid+zero_shot: quickstart profiles the test split only
         "zero_shot",
         "history+zero_shot",
         "blue",
@@ -51,9 +52,12 @@ def test_quickstart_with_training_writes_every_output(
     }
     assert metrics["n_examples"] == 6
     ranks = pl.read_parquet(out / "ranks.parquet")
-    assert ranks.height == 8 * 6 and ranks["target_rank"].min() >= 1
+    assert ranks.height == len(metrics["metrics"]) * 6 and ranks["target_rank"].min() >= 1
     assert pl.read_parquet(out / "profiles" / "blue" / "profiles.parquet").height == 6
     html = done["report"].read_text()
     assert "blue" in html and "zero_shot" in html
     assert (out / "train" / "blue" / "adapter" / "adapter_config.json").is_file()
+    assert metrics["tuning"]["sasrec"]["grid"] == {}  # fitted at its defaults, for time
+    assert metrics["tuning"]["itemknn"]["grid"] and metrics["best_id_baseline"] in ID_METHODS
+    assert set(metrics["slices"]) >= {"cold_items", "short_history", "tail_items", "rest"}
     assert json.loads((out / "config.json").read_text())["train"] is True

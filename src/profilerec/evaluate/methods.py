@@ -95,10 +95,12 @@ def id_baselines(
     names: list[str],
     *,
     tune: bool = True,
+    untuned: tuple[str, ...] = (),
     seed: int = 0,
     progress: bool = True,
 ) -> tuple[dict[str, MethodOutput], dict[str, Any], dict[str, Any]]:
-    """Fit each ID baseline (grid-tuned on validation unless ``tune`` is False).
+    """Fit each ID baseline (grid-tuned on validation unless ``tune`` is False or the
+    name is in ``untuned``).
 
     Returns the outputs on ``examples``, the fitted models, and per model what
     metrics.json records (grid, trials, chosen parameters, validation NDCG@10).
@@ -116,7 +118,9 @@ def id_baselines(
     records: dict[str, Any] = {}
     for name in track(names, description="ID baselines", disable=not progress):
         fixed = {"seed": seed} if name in ("popularity", "als", "bpr", "sasrec") else {}
-        model, result = tune_baseline(name, ds, fixed=fixed, validation=validation, tune_grid=tune)
+        model, result = tune_baseline(
+            name, ds, fixed=fixed, validation=validation, tune_grid=tune and name not in untuned
+        )
         models[name], records[name] = model, result.as_json()
         outputs[name] = MethodOutput(scores=_scorer(model, histories))
     return outputs, models, records

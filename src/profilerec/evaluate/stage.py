@@ -65,6 +65,9 @@ class EvaluateConfig:
     #: Tune every ID baseline and the hybrid on validation by their documented grids;
     #: False fits the documented defaults (the hybrid still picks its weight).
     tune: bool = True
+    #: ID baselines fitted at their documented defaults even when ``tune`` is on
+    #: (quickstart: sasrec, whose four-point grid costs minutes on a CPU).
+    untuned: tuple[str, ...] = ()
     #: Slices: a target with at most this many training interactions is a cold item.
     cold_item_max: int = 5
     #: Slices: an example with 1..this many earlier items is a short-history user.
@@ -78,6 +81,8 @@ class EvaluateConfig:
             raise UserError(
                 f"unknown method(s) {sorted(unknown)}; choose from {', '.join(BASE_METHODS)}"
             )
+        if not set(self.untuned) <= set(ID_METHODS):
+            raise UserError(f"untuned must name ID baselines ({', '.join(ID_METHODS)})")
         if self.compare_ks is not None and not set(self.compare_ks) <= set(self.ks):
             raise UserError(f"compare_ks {self.compare_ks} must be among ks {self.ks}")
 
@@ -113,7 +118,13 @@ def run_evaluate(
     if want_hybrid and not id_names:
         raise UserError("the hybrid method needs at least one ID baseline among the methods")
     id_outputs, models, tuning = M.id_baselines(
-        ds, examples, id_names, tune=config.tune, seed=config.seed, progress=progress
+        ds,
+        examples,
+        id_names,
+        tune=config.tune,
+        untuned=config.untuned,
+        seed=config.seed,
+        progress=progress,
     )
     # The best ID baseline is the one with the best VALIDATION NDCG@10, never test.
     best_id = max(id_names, key=lambda n: tuning[n]["valid_ndcg@10"]) if id_names else None
