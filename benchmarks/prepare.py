@@ -266,7 +266,15 @@ def run_profilerec(
         k_core=k, split=SplitConfig(max_history=max_history), engine=engine, memory_limit=limit
     )
     started = time.perf_counter()
-    manifest = prepare(reviews, out, config)
+    phases: list[tuple[str, float]] = []
+
+    def progress(phase: str) -> None:  # the streaming engine's phases, timed, on stderr
+        phases.append((phase, round(time.perf_counter() - started, 1)))
+        print(
+            f"    {phases[-1][1]:>7.1f} s  RSS {_rss_text()}  {phase}", file=sys.stderr, flush=True
+        )
+
+    manifest = prepare(reviews, out, config, progress)
     seconds = time.perf_counter() - started
     counts = manifest["counts"]
     return {
@@ -277,6 +285,8 @@ def run_profilerec(
         "items": counts["items"],
         "interactions": counts["interactions"],
         "examples": dict(sorted(counts["examples"].items())),
+        "engine": manifest["engine"],
+        "phases": phases,
     }
 
 
@@ -296,6 +306,14 @@ def read_json_pandas(path: Path, reader: str, columns: list[str]) -> Any:
         return pd.read_json(path, lines=True, dtype=False)[columns]
     chunks = pd.read_json(path, lines=True, dtype=False, chunksize=PANDAS_CHUNK)
     return pd.concat([chunk.reindex(columns=columns) for chunk in chunks], ignore_index=True)
+
+
+def _rss_text() -> str:
+    """This process's resident set now (Linux), for the phase log."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return _common.human_bytes(int(line.split()[1]) * 1024)
+    return "?"
 
 
 def run_pandas(reviews: Path, out: Path, k: int, max_history: int, reader: str) -> dict[str, Any]:
@@ -576,23 +594,31 @@ def report(
     heading = "prepare: reviews JSONL to 5-core leave-last-out Parquet"
     if args.section != "prepare":
         heading = f"prepare out of core: {n:,} reviews, in-memory vs streaming engine"
-    return f"""## {heading}
-
-What runs: `profilerec.data.prepare.prepare(source, out, PrepareConfig(k_core={args.k_core},
+    pandas_text = f"""What runs: `profilerec.data.prepare.prepare(source, out, PrepareConfig(k_core={args.k_core},
 split=SplitConfig(max_history={args.max_history})))` against the same work in plain pandas
 (`benchmarks/prepare.py::run_pandas`: `pd.read_json(lines=True)`, stable sort +
 `drop_duplicates`, a `groupby().transform("size")` k-core loop, `cumcount` positions, histories
 sliced from each user's item list, `to_parquet`), once with pandas' default JSON parser in
 chunks of {PANDAS_CHUNK:,} lines (the baseline; one unchunked call would need ~14x the file
-size in RAM) and once with `engine="pyarrow"`. Each runs once, in a fresh process. "time
+size in RAM) and once with `engine="pyarrow"`."""
+    if not any(i.startswith("pandas") for i in results):
+        pandas_text = (
+            "What runs: `profilerec.data.prepare.prepare(source, out, "
+            f"PrepareConfig(k_core={args.k_core}, split=SplitConfig(max_history="
+            f"{args.max_history}), engine=...))` with each engine."
+        )
+    what = f"""{pandas_text} Each runs once, in a fresh process. "time
 (stage)" is timed inside it around the call, and reviews/s comes from it; "process wall" adds
 interpreter start and imports; "process CPU" is user + system time over all threads (steadier
 than wall time when other jobs share the cores, but multithreaded code pays for every thread);
 peak RSS is the process's own high-water mark (`os.wait4`). In the ratio rows, reviews/s is
 the other's time over profilerec's (higher is better for profilerec); CPU and peak RSS are
 profilerec's over the other's (lower is better). All write items, interactions and examples;
-profilerec also SHA-256-hashes its sources for the manifest.
-{streaming_text(args, results)}
+profilerec also SHA-256-hashes its sources for the manifest."""
+    return f"""## {heading}
+
+{what}
+{streaming_text(args, results, info)}
 
 Input: {info["lines"]:,} synthetic Amazon-2023 review lines ({_common.human_bytes(info["bytes"])})
 and {info["items"]:,} meta lines, generated (seed {seed}, cached under `benchmarks/.cache/`)
@@ -618,14 +644,39 @@ Outputs identical (interactions and examples row for row, item ids): {agreement}
 """
 
 
-def streaming_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
+def streaming_text(args: argparse.Namespace, results: dict[str, Any], info: dict[str, Any]) -> str:
     if "streaming" not in results:
         return ""
+    steps = results["streaming"]["phases"]
+    rounds = [t for name, t in steps if name.startswith("k-core round")]
+    named = [f"{name} at {t:.0f} s" for name, t in steps if not name.startswith("k-core round")]
+    if rounds:  # one entry for the whole k-core loop, where it began
+        at = next(i for i, (name, _) in enumerate(steps) if name.startswith("k-core round"))
+        named.insert(at, f"{len(rounds)} k-core rounds from {rounds[0]:.0f} s")
+    phases = ", ".join(named)
     return (
         "\n`profilerec --engine streaming` is the out-of-core engine "
         "(`profilerec/data/outofcore.py`: polars `scan_ndjson` -> `sink_parquet`, then DuckDB "
         f"with `memory_limit={args.memory_limit}`, 2 threads, spilling to a folder beside the "
-        "output) on the same input and flags.\n"
+        "output) on the same input and flags. Wall times are not comparable between rows when "
+        "the load average is far above the 2 cores (see below); process CPU is steadier.\n\n"
+        f"Phases of the streaming run (time since the call): {phases}.\n"
+        + ("" if "profilerec" in results else _skipped_memory_text(info))
+    )
+
+
+#: Peak RSS over JSONL size of the in-memory engine, measured on the 2M file (3.80 / 1.51 GiB).
+MEMORY_ENGINE_RATIO = 2.5
+
+
+def _skipped_memory_text(info: dict[str, Any]) -> str:
+    need = _common.human_bytes(MEMORY_ENGINE_RATIO * info["bytes"])
+    return (
+        "\nThe in-memory engine was not run on this file: it peaks at about "
+        f"{MEMORY_ENGINE_RATIO}x the JSONL size (section `prepare-streaming`), about {need} "
+        "here, more than this 23.5 GiB machine, which other jobs share (the OOM killer could "
+        "pick one of theirs); under `--engine auto` a file this size goes to the streaming "
+        "engine.\n"
     )
 
 
