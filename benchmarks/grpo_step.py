@@ -341,11 +341,9 @@ def changes_report(args: argparse.Namespace, machine: dict[str, str]) -> str:
     combined = [pair for _, pairs in changes for pair in pairs]
     plan = [("today", "project", [])]
     plan += [(label, "project", pairs) for label, pairs in changes]
-    plan += [
-        ("all changes", "project", combined),
-        ("today", "trl", []),
-        ("all changes", "trl", combined),
-    ]
+    plan += [("all changes", "project", combined)]
+    if not args.project_only:
+        plan += [("today", "trl", []), ("all changes", "trl", combined)]
     rows, found = [], {}
     for label, path, pairs in plan:
         if label == "all changes" and path == "project" and len(changes) == 1:
@@ -371,6 +369,8 @@ def changes_report(args: argparse.Namespace, machine: dict[str, str]) -> str:
         )
     ratio = {
         label: found[label, "project"]["step"] / found[label, "trl"]["step"]
+        if (label, "trl") in found
+        else float("nan")
         for label in ("today", "all changes")
     }
     table = _common.markdown_table(
@@ -425,6 +425,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument(
         "--set", action="append", help="config override KEY=VALUE for both paths (repeatable)"
+    )
+    parser.add_argument(
+        "--project-only", action="store_true", help="with --change: no bare-TRL runs"
     )
     parser.add_argument(
         "--change",
