@@ -14,6 +14,7 @@ from profilerec.cli.app import app, main
 from profilerec.cli import data  # noqa: F401  (prepare)
 from profilerec.cli import profile  # noqa: F401  (profile, proex-profiles, pte-profiles)
 from profilerec.cli import evaluate  # noqa: F401  (evaluate)
+from profilerec.cli import qa  # noqa: F401  (qa)
 from profilerec.cli import train  # noqa: F401  (train)
 from profilerec.cli import quickstart  # noqa: F401  (quickstart)
 from profilerec.cli import report  # noqa: F401  (report)

@@ -1,0 +1,1 @@
+"""Profiles as context for personalized question answering (rating, next-item choice, review title)."""

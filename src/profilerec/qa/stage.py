@@ -1,0 +1,269 @@
+"""The ``qa`` stage: ask a frozen reader about each test example's target under each context.
+
+Writes ``metrics.json`` (task -> context -> metric, bootstrap CIs, paired tests against the
+reference context, the trivial rating predictors) and ``answers.parquet`` (one row per
+example, task and context). Every answer is cached by (reader, prompt), so re-runs are instant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from profilerec.atomic import atomic_folder, check_target
+from profilerec.data.dataset import Dataset
+from profilerec.errors import UserError
+from profilerec.evaluate.methods import profile_texts
+from profilerec.qa import choice, rating, review
+from profilerec.qa.config import BASE_CONTEXTS, QAConfig
+from profilerec.qa.prompts import build_contexts, item_title, questions, task_prompts
+from profilerec.qa.reader import Reader
+from profilerec.retrieval import bootstrap_ci, paired_bootstrap
+
+METRICS_FILE = "metrics.json"
+ANSWERS_FILE = "answers.parquet"
+TRIVIAL = ("user_mean", "item_mean", "global_mean")
+#: Per-example value behind each reported metric; ``rmse`` is the root of the mean ``sq_err``.
+METRIC_SOURCES = {
+    "rating": {"mae": "abs_err", "rmse": "sq_err", "accuracy": "correct"},
+    "choice": {"accuracy": "correct"},
+    "review": {"rouge_l": "rouge_l"},
+}
+LOWER_IS_BETTER = {"mae", "rmse"}
+#: Per context, per-example values by name; and the rows of answers.parquet (column -> value).
+TaskResult = tuple[dict[str, dict[str, np.ndarray]], list[dict[str, Any]]]
+
+
+def select(ds: Dataset, config: QAConfig) -> pl.DataFrame:
+    examples = ds.split(config.split).sort("example_id")
+    if config.limit:
+        examples = examples.head(config.limit)
+    if examples.height == 0:
+        raise UserError(f"the dataset has no {config.split} examples")
+    return examples
+
+
+def run_qa(
+    ds: Dataset,
+    reader: Reader,
+    out_dir: str | Path,
+    config: QAConfig,
+    profiles: dict[str, pl.DataFrame] | None = None,
+    *,
+    progress: bool = True,
+) -> dict[str, Any]:
+    profiles = profiles or {}
+    clash = set(profiles) & set(BASE_CONTEXTS + TRIVIAL)
+    if clash:
+        raise UserError(f"profile set name(s) {sorted(clash)} are reserved; rename them")
+    check_target(Path(out_dir), METRICS_FILE, "qa output")  # before any forward pass
+    examples = select(ds, config)
+    texts = {n: profile_texts(examples, f, n) for n, f in profiles.items()}
+    contexts = build_contexts(ds, examples, texts, config)
+    titles = dict(ds.items.select("item_id", "title").iter_rows())
+    base = examples.select("example_id", "user_id", "item_id")
+    per: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    frames: list[pl.DataFrame] = []
+    seconds: dict[str, float] = {}
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    with Progress(*columns, TimeRemainingColumn(), disable=not progress) as bar:
+        for task in config.tasks:
+            start = time.perf_counter()
+            runner = {"rating": _rating, "choice": _choice, "review": _review}[task]
+            per[task], rows = runner(ds, examples, contexts, titles, reader, config, bar)
+            frames.extend(base.with_columns(pl.lit(task).alias("task"), **r) for r in rows)
+            seconds[task] = time.perf_counter() - start
+    result = summarise(per, config)
+    result.update(
+        split=config.split,
+        n_examples=examples.height,
+        reader=reader.model_id,
+        contexts=list(contexts),
+        seconds=seconds,
+        cache={"hits": reader.cache.hits, "misses": reader.cache.misses},
+        config=dataclasses.asdict(config),
+    )
+    # the whole folder appears at once: a killed run leaves the old one (or none), never a mix
+    with atomic_folder(out_dir, METRICS_FILE, "qa output") as tmp:
+        pl.concat(frames, how="diagonal_relaxed").write_parquet(tmp / ANSWERS_FILE)
+        (tmp / METRICS_FILE).write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _rating(
+    ds: Dataset,
+    examples: pl.DataFrame,
+    contexts: dict[str, list[str]],
+    titles: dict[str, str],
+    reader: Reader,
+    config: QAConfig,
+    bar: Progress | None,
+) -> TaskResult:
+    truth = rating.true_ratings(ds, examples)
+    asked = questions("rating", examples, titles, config)
+    ids = reader.digit_ids(rating.DIGITS)
+    per: dict[str, dict[str, np.ndarray]] = {}
+    rows: list[dict[str, Any]] = []
+    for name, ctx in contexts.items():
+        reader.label = f"rating · {name}"
+        lp = reader.next_token_logprobs(task_prompts(ctx, asked), ids, bar)
+        probs, expected, top = rating.digit_prediction(lp)
+        per[name] = rating.scores(expected, top, truth)
+        rows.append(
+            {
+                "context": pl.lit(name),
+                "truth": pl.Series(truth),
+                "expected": pl.Series(expected),
+                "prediction": pl.Series(top),
+                "probs": pl.Series(probs.tolist()),
+                **{k: pl.Series(v) for k, v in per[name].items()},
+            }
+        )
+    for name, pred in rating.trivial_predictions(ds, examples).items():
+        per[name] = rating.trivial_scores(pred, truth)
+        rows.append(
+            {
+                "context": pl.lit(name),
+                "truth": pl.Series(truth),
+                "expected": pl.Series(pred),
+                "prediction": pl.Series(np.clip(np.rint(pred), 1, 5)),
+                **{k: pl.Series(v) for k, v in per[name].items()},
+            }
+        )
+    return per, rows
+
+
+def _choice(
+    ds: Dataset,
+    examples: pl.DataFrame,
+    contexts: dict[str, list[str]],
+    titles: dict[str, str],
+    reader: Reader,
+    config: QAConfig,
+    bar: Progress | None,
+) -> TaskResult:
+    options, answers = choice.sample_options(ds, examples, config.n_negatives, config.seed)
+    ids = ds.item_ids
+    option_titles = [
+        [item_title(titles, ids[o], config.item_chars) for o in opts] for opts in options
+    ]
+    per: dict[str, dict[str, np.ndarray]] = {}
+    rows: list[dict[str, Any]] = []
+    for name, ctx in contexts.items():
+        reader.label = f"choice · {name}"
+        prompts = task_prompts(ctx, questions("choice", examples, titles, config))
+        scores = reader.option_logliks(
+            prompts, option_titles, normalize=config.normalize_choice, bar=bar
+        )
+        chosen = choice.pick(scores)
+        per[name] = {"correct": (chosen == np.array(answers)).astype(np.float64)}
+        rows.append(
+            {
+                "context": pl.lit(name),
+                "options": pl.Series([[ids[o] for o in opts] for opts in options]),
+                "option_scores": pl.Series(scores),
+                "truth": pl.Series(np.array(answers, dtype=np.float64)),
+                "prediction": pl.Series(chosen.astype(np.float64)),
+                "correct": pl.Series(per[name]["correct"]),
+            }
+        )
+    return per, rows
+
+
+def _review(
+    ds: Dataset,
+    examples: pl.DataFrame,
+    contexts: dict[str, list[str]],
+    titles: dict[str, str],
+    reader: Reader,
+    config: QAConfig,
+    bar: Progress | None,
+) -> TaskResult:
+    refs = review.true_titles(ds, examples)
+    keep = [i for i, r in enumerate(refs) if r.strip()]
+    if not keep:
+        raise UserError("no example has a review title to compare with; drop --task review")
+    asked = questions("review", examples, titles, config)
+    per: dict[str, dict[str, np.ndarray]] = {}
+    rows: list[dict[str, Any]] = []
+    for name, ctx in contexts.items():
+        reader.label = f"review · {name}"
+        prompts = task_prompts([ctx[i] for i in keep], [asked[i] for i in keep])
+        preds = reader.generate(prompts, config.review_tokens, bar)
+        scores = review.rouge_l(preds, [refs[i] for i in keep])
+        per[name] = {"rouge_l": scores}
+        full = np.full(examples.height, np.nan)
+        full[keep] = scores
+        texts: list[str | None] = [None] * examples.height
+        for i, p in zip(keep, preds, strict=True):
+            texts[i] = p
+        rows.append(
+            {
+                "context": pl.lit(name),
+                "truth_text": pl.Series(refs, dtype=pl.String),
+                "generated": pl.Series(texts, dtype=pl.String),
+                "rouge_l": pl.Series(full),
+            }
+        )
+    return per, rows
+
+
+def summarise(per: dict[str, dict[str, dict[str, np.ndarray]]], config: QAConfig) -> dict[str, Any]:
+    """Means with bootstrap CIs, and paired bootstrap tests of every context against the reference."""
+    metrics: dict[str, dict[str, dict[str, float]]] = {}
+    ci: dict[str, dict[str, dict[str, list[float]]]] = {}
+    comparisons = []
+    for task, by_name in per.items():
+        metrics[task], ci[task] = {}, {}
+        for name, values in by_name.items():
+            metrics[task][name], ci[task][name] = {}, {}
+            for metric, source in METRIC_SOURCES[task].items():
+                v = values[source]
+                iv = bootstrap_ci(v, n_resamples=config.bootstrap, seed=config.seed)
+                low, mean, high = iv.low, float(v.mean()), iv.high
+                if metric == "rmse":  # sqrt is monotone, so the percentile interval maps over
+                    low, mean, high = math.sqrt(low), math.sqrt(mean), math.sqrt(high)
+                metrics[task][name][metric] = mean
+                ci[task][name][metric] = [low, high]
+        ref = config.reference
+        if ref not in by_name:
+            continue
+        for name, values in by_name.items():
+            if name == ref:
+                continue
+            for metric, source in METRIC_SOURCES[task].items():
+                if metric == "rmse":
+                    metric, source = "mse", "sq_err"
+                test = paired_bootstrap(
+                    values[source],
+                    by_name[ref][source],
+                    n_resamples=config.bootstrap,
+                    seed=config.seed,
+                )
+                comparisons.append(
+                    {
+                        "task": task,
+                        "context": name,
+                        "reference": ref,
+                        "metric": metric,
+                        "lower_is_better": metric in LOWER_IS_BETTER | {"mse"},
+                        "mean_diff": test.mean_diff,
+                        "ci": [test.low, test.high],
+                        "p_value": test.p_value,
+                    }
+                )
+    return {
+        "kind": "qa",
+        "metrics": metrics,
+        "ci": ci,
+        "reference": config.reference,
+        "comparisons": comparisons,
+    }
