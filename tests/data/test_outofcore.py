@@ -141,6 +141,9 @@ def test_progress_names_each_phase_and_k_core_round(tmp_path: Path) -> None:
     rounds = [p for p in phases if p.startswith("k-core round")]
     assert len(rounds) >= 2, phases  # the cascade needs more than one pass
     assert phases.index("writing interactions") < phases.index("building examples")
+    seen: list[str] = []
+    prepare(tmp_path / "Cat.jsonl", tmp_path / "m", PrepareConfig(engine="memory"), seen.append)
+    assert seen == ["reading", "filtering and splitting", "writing"]
 
 
 def test_memory_limit_is_applied_and_a_too_small_one_reported(tmp_path: Path) -> None:

@@ -91,20 +91,24 @@ def prepare(
     if not source.exists():
         raise UserError(f"{source}: no such file or folder")
     engine = choose_engine(source, config)
+    say = progress or (lambda _: None)
     started = time.perf_counter()
     with atomic_folder(out, MANIFEST_FILE, "profilerec dataset") as tmp:
         if engine == "streaming":
             from profilerec.data import outofcore
 
             work = tmp / ".work"
-            items, done = outofcore.run(source, work, config, progress or (lambda _: None))
+            items, done = outofcore.run(source, work, config, say)
             shutil.rmtree(work)
             counts, meta_duplicates, meta_warnings = done["counts"], *done["meta"]
             warnings, report, sources = done["warnings"], done["report"], done["sources"]
             _write(items, tmp / ITEMS_FILE)
         else:
+            say("reading")
             raw = reader(source, config.read)
+            say("filtering and splitting")
             items, inter, examples, counts, warnings = _in_memory(raw, source, config)
+            say("writing")
             meta_duplicates, meta_warnings = check_meta(raw.items, config.format)
             report, sources = raw.report, raw.sources
             _write(items, tmp / ITEMS_FILE)
