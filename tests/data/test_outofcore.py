@@ -76,6 +76,7 @@ def both(tmp_path: Path, source: Path, **config: object) -> tuple[Path, Path, di
             "split": SplitConfig(kind="global_time", max_history=0),
         },
         {"k_core": 2, "split": SplitConfig(kind="user_disjoint", min_history=2, seed=3)},
+        {"k_core": 0, "split": SplitConfig(min_history=0, max_history=3)},
     ],
 )
 def test_streaming_equals_memory(tmp_path: Path, config: dict) -> None:  # type: ignore[type-arg]

@@ -194,8 +194,9 @@ def write_examples(con: Any, split: SplitConfig, path: Path, progress: Progress)
         " (count(*) OVER (PARTITION BY user_id))::INTEGER AS _n"
         " FROM kept WINDOW w AS (PARTITION BY user_id ORDER BY timestamp, _row)"
     )
-    keep = split.max_history
-    start = f"greatest(history_len - {int(keep)}, 0)" if keep else "0"
+    # Each example's history: the (at most max_history) items before the first position of
+    # its timestamp, a window frame of fixed length (O(n * max_history), not O(n^2)).
+    preceding = f"{int(split.max_history)}" if split.max_history else "UNBOUNDED"
     if split.kind == "leave_last_out":
         label = (
             "CASE WHEN position = _n - 1 THEN 'test' WHEN position = _n - 2 THEN 'valid'"
@@ -216,18 +217,19 @@ def write_examples(con: Any, split: SplitConfig, path: Path, progress: Progress)
         label = "coalesce((SELECT split FROM user_split s WHERE s.user_id = x.user_id), 'train')"
     con.execute(
         f"""COPY (
-        WITH h AS (
-            SELECT *, min(position) OVER (PARTITION BY user_id, timestamp) AS history_len
+        WITH w AS (
+            SELECT *, list(item_id ORDER BY position) OVER (PARTITION BY user_id
+                ORDER BY position ROWS BETWEEN {preceding} PRECEDING AND 1 PRECEDING) AS _before
             FROM seq),
-        lists AS (
-            SELECT user_id, list(item_id ORDER BY timestamp, _row) AS _items
-            FROM kept GROUP BY user_id),
         x AS (
-            SELECT h.*, lists._items FROM h JOIN lists USING (user_id)
-            WHERE history_len >= {int(split.min_history)})
+            SELECT *, min(position) OVER t AS history_len,
+                coalesce(first_value(_before) OVER t, []::VARCHAR[]) AS history
+            FROM w WINDOW t AS (PARTITION BY user_id, timestamp ORDER BY position
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+            QUALIFY history_len >= {int(split.min_history)})
         SELECT (row_number() OVER (ORDER BY user_id, position) - 1)::BIGINT AS example_id,
             user_id, item_id, timestamp, position,
-            list_slice(_items, {start} + 1, history_len) AS history,
+            history,
             history_len::INTEGER AS history_len, {label} AS split
         FROM x ORDER BY user_id, position
         ) TO '{path}' (FORMAT parquet)"""
