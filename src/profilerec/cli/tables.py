@@ -41,24 +41,31 @@ def print_metrics(result: dict[str, Any]) -> None:
 
 
 def print_slices(result: dict[str, Any]) -> None:
-    """NDCG@10 with 95% CIs per slice (methods as rows, slices as columns)."""
+    """NDCG@10 and, below it, its 95% CI per slice (methods as rows): fits 80 columns."""
     from rich import box
 
     slices = {k: v for k, v in (result.get("slices") or {}).items() if k != "overall"}
     if not slices:
         return
-    table = Table(title="NDCG@10 per slice [95% CI]", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title="NDCG@10 per slice, 95% CI", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("method", no_wrap=True)
+    short = {"cold_items": "cold", "short_history": "short", "tail_items": "tail"}
     for name, part in slices.items():
-        table.add_column(f"{name} n={part['n']}", justify="right", no_wrap=True)
+        table.add_column(f"{short.get(name, name)} n={part['n']}", justify="right", no_wrap=True)
+
+    def num(x: float) -> str:
+        return f"{x:.3f}".lstrip("0") if x < 1 else f"{x:.2f}"
+
     for method in result["metrics"]:
         cells = []
         for part in slices.values():
             value = part["metrics"].get(method, {}).get("ndcg@10")
             ci = part["ci"].get(method, {}).get("ndcg@10")
-            cells.append("–" if value is None else f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]")
+            cells.append("–" if value is None else f"{num(value)}\n{num(ci[0])}-{num(ci[1])}")
         table.add_row(method, *cells)
     out.print(table)
+    out.print("cold: targets with few training interactions; short: 1-2 earlier items;")
+    out.print("tail: long-tail targets; rest: none of these (full rows in metrics.json)")
 
 
 def print_manifest(manifest: dict[str, Any], where: Path) -> None:
