@@ -43,7 +43,7 @@ def qa(
         typer.Option(help="rating, choice, review (repeatable; default rating and choice)."),
     ] = None,
     split: Annotated[str, typer.Option(help="Split whose examples are asked about.")] = "test",
-    limit: Annotated[int, typer.Option(help="Only the first N examples (0 = all).")] = 0,
+    limit: Annotated[int, typer.Option(min=0, help="Only the first N examples (0 = all).")] = 0,
     negatives: Annotated[
         int, typer.Option(help="Wrong options beside the true next item (choice task).")
     ] = 3,
@@ -53,6 +53,7 @@ def qa(
     batch_size: Annotated[int, typer.Option(help="Prompts per forward pass.")] = 8,
     seed: Annotated[int, typer.Option(help="Seed of the choice options and the bootstrap.")] = 0,
     dtype: DtypeOption = "auto",
+    report: Annotated[bool, typer.Option(help="Also write report.html (the QA section).")] = True,
 ) -> None:
     """Profiles as context for personalized QA, with bootstrap CIs and paired tests."""
     from profilerec.data.dataset import Dataset
@@ -90,11 +91,15 @@ def qa(
         ds, Reader(generator, cache_root() / "qa", batch_size=batch_size), out_dir, config, sets
     )
     print_qa(result)
+    if report:
+        from profilerec.report.qa import write_qa_report
+
+        write_qa_report(out_dir / "report.html", result, Path(dataset).name)
     out.print(f"written to {out_dir}")
 
 
 def print_qa(result: dict[str, Any]) -> None:
-    """Contexts as rows, one column per task metric with its 95% CI; fits 100 columns."""
+    """Contexts as rows, one column per task metric with its CI half-width; fits 80 columns."""
     from rich import box
     from rich.table import Table
 
@@ -102,7 +107,8 @@ def print_qa(result: dict[str, Any]) -> None:
     columns = [c for c in COLUMNS if c[0] in metrics]
     table = Table(
         title=f"qa {result['split']}: {result['n_examples']} examples, reader "
-        f"{Path(result['reader']).name}; 95% bootstrap CI; * p<0.05 vs {result['reference']}",
+        f"{Path(result['reader']).name}; ± half the 95% bootstrap CI; * p<0.05 vs "
+        f"{result['reference']}",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -124,6 +130,6 @@ def print_qa(result: dict[str, Any]) -> None:
                 continue
             low, high = ci[task][name][metric]
             star = "*" if (task, name, metric) in significant else ""
-            cells.append(f"{value:.3f}{star} [{low:.2f},{high:.2f}]")
+            cells.append(f"{value:.2f}{star}±{(high - low) / 2:.2f}")
         table.add_row(name, *cells)
     out.print(table)

@@ -28,6 +28,10 @@ def build_from_dirs(run_dir: str | Path, dataset_dir: str | Path, **options: Any
     """
     run = Path(run_dir)
     metrics_path, ranks_path = run / "metrics.json", run / "ranks.parquet"
+    if metrics_path.is_file() and _is_qa(metrics := _read_json(metrics_path)):
+        from profilerec.report.qa import write_qa_report  # a `profilerec qa` folder
+
+        return write_qa_report(run / REPORT_FILE, metrics, Path(dataset_dir).name)
     for path in (metrics_path, ranks_path):
         if not path.is_file():
             raise UserError(
@@ -135,3 +139,7 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise DataError(path, f"not JSON: {err.msg}", err.lineno) from None
+
+
+def _is_qa(metrics: Any) -> bool:
+    return isinstance(metrics, dict) and metrics.get("kind") == "qa"
