@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 from profilerec.data.dataset import Dataset
+from profilerec.errors import UserError
 
 
 def true_titles(ds: Dataset, examples: pl.DataFrame) -> list[str]:
@@ -19,7 +20,10 @@ def true_titles(ds: Dataset, examples: pl.DataFrame) -> list[str]:
 
 def rouge_l(predictions: list[str], references: list[str]) -> np.ndarray:
     """ROUGE-L F1 per pair (Google's ``rouge-score``, Porter stemming)."""
-    from rouge_score import rouge_scorer
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError:
+        raise UserError("--task review needs rouge-score: pip install 'profilerec[qa]'") from None
 
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     return np.array(
