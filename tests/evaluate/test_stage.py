@@ -76,13 +76,13 @@ def test_no_tune_fits_defaults_only(tmp_path: Path) -> None:
         assert len(saved["tuning"][name]["trials"]) == 1
 
 
-def test_hybrid_needs_an_id_baseline(tmp_path: Path) -> None:
+def test_hybrid_needs_an_id_baseline() -> None:
     from profilerec.errors import UserError
 
-    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
-    config = EvaluateConfig(methods=("mean_history", "hybrid"), bootstrap=20)
-    with pytest.raises(UserError, match="hybrid"):
-        run_evaluate(ds, LetterEmbedder(), tmp_path / "out", config, progress=False)
+    with pytest.raises(UserError, match="hybrid"):  # refused before any model loads
+        EvaluateConfig(methods=("mean_history", "hybrid"))
+    with pytest.raises(UserError, match="untuned"):
+        EvaluateConfig(untuned=("mean_history",))
 
 
 def test_hybrid_with_a_profile_set_needs_its_validation_profiles(tmp_path: Path) -> None:

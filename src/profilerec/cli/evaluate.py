@@ -46,7 +46,9 @@ def evaluate(
         ),
     ] = None,
     split: Annotated[str, typer.Option(help="Split to evaluate.")] = "test",
-    limit: Annotated[int, typer.Option(help="Evaluate only the first N examples.")] = 0,
+    limit: Annotated[
+        int, typer.Option(min=0, help="Evaluate only the first N examples (0 = all).")
+    ] = 0,
     reference: Annotated[
         str | None, typer.Option(help="Method the others are compared with.")
     ] = None,
@@ -58,6 +60,10 @@ def evaluate(
             "(--no-tune: documented defaults)."
         ),
     ] = True,
+    untuned: Annotated[
+        list[str] | None,
+        typer.Option(help="ID baseline fitted at its defaults even when tuning (repeatable)."),
+    ] = None,
     cold_item_max: Annotated[
         int, typer.Option(help="Slices: a target with at most N training interactions is cold.")
     ] = 5,
@@ -83,6 +89,7 @@ def evaluate(
         limit=limit,
         reference=reference,
         tune=tune,
+        untuned=tuple(untuned or ()),
         cold_item_max=cold_item_max,
         short_history_max=short_history_max,
     )

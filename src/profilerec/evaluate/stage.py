@@ -81,6 +81,8 @@ class EvaluateConfig:
             raise UserError(
                 f"unknown method(s) {sorted(unknown)}; choose from {', '.join(BASE_METHODS)}"
             )
+        if "hybrid" in self.methods and not set(self.methods) & set(ID_METHODS):
+            raise UserError("the hybrid method needs at least one ID baseline among the methods")
         if not set(self.untuned) <= set(ID_METHODS):
             raise UserError(f"untuned must name ID baselines ({', '.join(ID_METHODS)})")
         if self.compare_ks is not None and not set(self.compare_ks) <= set(self.ks):
@@ -115,8 +117,6 @@ def run_evaluate(
     hist = M.history_for_embedding(ds, examples) if need_history else []
     id_names = [m for m in config.methods if m in ID_METHODS]
     want_hybrid = "hybrid" in config.methods
-    if want_hybrid and not id_names:
-        raise UserError("the hybrid method needs at least one ID baseline among the methods")
     id_outputs, models, tuning = M.id_baselines(
         ds,
         examples,
