@@ -118,7 +118,7 @@ def print_qa(result: dict[str, Any]) -> None:
     significant = {
         (c["task"], c["context"], "rmse" if c["metric"] == "mse" else c["metric"])
         for c in result["comparisons"]
-        if c["p_value"] < 0.05
+        if c["p_value"] < 0.05 and c["reference"] == result["reference"]
     }
     names = list(dict.fromkeys(n for by in metrics.values() for n in by))
     for name in names:

@@ -233,17 +233,19 @@ def summarise(per: dict[str, dict[str, dict[str, np.ndarray]]], config: QAConfig
                     low, mean, high = math.sqrt(low), math.sqrt(mean), math.sqrt(high)
                 metrics[task][name][metric] = mean
                 ci[task][name][metric] = [low, high]
-        ref = config.reference
-        if ref not in by_name:
-            continue
-        for name, values in by_name.items():
-            if name == ref:
+        pairs = [(n, config.reference) for n in by_name if n != config.reference]
+        if task == "rating":  # "a context that does not beat the trivial means is not helping"
+            pairs += [(n, t) for n in by_name if n not in TRIVIAL for t in TRIVIAL]
+        for name, ref in pairs:
+            if ref not in by_name:
                 continue
             for metric, source in METRIC_SOURCES[task].items():
+                if ref != config.reference and metric != "mae":
+                    continue  # against a trivial predictor: MAE only
                 if metric == "rmse":
                     metric, source = "mse", "sq_err"
                 test = paired_bootstrap(
-                    values[source],
+                    by_name[name][source],
                     by_name[ref][source],
                     n_resamples=config.bootstrap,
                     seed=config.seed,

@@ -75,6 +75,7 @@ def comparison_rows(result: Mapping[str, Any]) -> list[dict[str, str]]:
             {
                 "task": c["task"],
                 "context": c["context"],
+                "reference": c["reference"],
                 "metric": LABELS.get(c["metric"], c["metric"].upper()),
                 "diff": f"{c['mean_diff']:+.4f}",
                 "ci": f"[{lo:+.4f}, {hi:+.4f}]",
