@@ -26,6 +26,22 @@ def test_usage_errors_exit_2_with_typers_message(args: list[str], fragment: str)
     assert_usage_error(run_cli(*args), fragment)
 
 
+@pytest.mark.parametrize("command", ["profile", "evaluate", "qa", "quickstart"])
+def test_negative_limit_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    demo_dataset: Path,
+    tmp_path: Path,
+    command: str,
+) -> None:
+    """``--limit -1`` once meant "all but the last example" (``head(-1)``)."""
+    args = [] if command == "quickstart" else [str(demo_dataset)]
+    argv = [command, *args, "--out", str(tmp_path / "o"), "--limit", "-1"]
+    assert run_main(monkeypatch, *argv) == 2
+    err = capsys.readouterr().err
+    assert "Invalid value for '--limit'" in err and "greater than or equal to 0" in err, err
+
+
 def test_help_exits_0() -> None:
     result = run_cli("--help")
     assert result.returncode == 0 and "prepare" in result.stdout

@@ -39,7 +39,9 @@ def profile(
     split: Annotated[
         list[str] | None, typer.Option(help="Split(s) to profile (repeatable).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Profile only the first N examples per split.")] = 0,
+    limit: Annotated[
+        int, typer.Option(min=0, help="Profile only the first N examples per split (0 = all).")
+    ] = 0,
     template: Annotated[str, typer.Option(help="Prompt template name or file.")] = "profile",
     batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 16,
     max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 96,

@@ -23,7 +23,8 @@ def quickstart(
         str, typer.Option(help="Embedder spec (see `evaluate --help`).")
     ] = "sentence-transformers",
     limit: Annotated[
-        int, typer.Option(help="Profile and evaluate only the first N test users (0 = all).")
+        int,
+        typer.Option(min=0, help="Profile and evaluate only the first N test users (0 = all)."),
     ] = 0,
     max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 64,
     batch_size: Annotated[
