@@ -102,6 +102,41 @@ def test_recommendation_matches_a_direct_ranking(
     assert [r["item_id"] for r in body["items"]] == expected
 
 
+def test_hybrid_is_the_z_scored_fusion_of_itemknn_and_the_profile(
+    client: httpx.Client, user: str, state: object
+) -> None:
+    """Checked against a direct computation; at weight 0 it is item-kNN exactly."""
+    import torch
+    import torch.nn.functional as F
+
+    from profilerec.recsys.hybrid import zscore
+
+    st = state
+    row = st.user_row[user]  # type: ignore[attr-defined]
+    history = [st.ds.item_index[h] for h in st.examples["history"][row]]  # type: ignore[attr-defined]
+    id_scores = torch.as_tensor(st.baselines["itemknn"].score([history])[0]).reshape(1, -1)  # type: ignore[attr-defined]
+    cosine = (st.item_vecs @ F.normalize(st.profile_sets["zs"].vectors[row], dim=0)).reshape(1, -1)  # type: ignore[attr-defined]
+    fused = (0.5 * zscore(id_scores) + 0.5 * zscore(cosine.float()))[0]
+    target = st.targets[row]  # type: ignore[attr-defined]
+    fused[[i for i in st.seen[row] if i != target]] = -torch.inf  # type: ignore[attr-defined]
+    expected = [st.ds.item_ids[i] for i in torch.topk(fused, 5).indices.tolist()]  # type: ignore[attr-defined]
+    body = client.get(
+        f"/v1/users/{user}/recommendations", params={"k": 5, "method": "hybrid:zs"}
+    ).json()
+    assert [r["item_id"] for r in body["items"]] == expected
+    assert "item-kNN" in body["items"][0]["why"] and "profile cosine" in body["items"][0]["why"]
+    assert "hybrid" in client.get("/v1/methods").json()["adhoc_methods"]
+
+    st.hybrid_weight = 0.0  # type: ignore[attr-defined]
+    try:
+        assert (
+            st.recommend_user(user, "hybrid:zs", 10).items  # type: ignore[attr-defined]
+            == st.recommend_user(user, "itemknn", 10).items  # type: ignore[attr-defined]
+        )
+    finally:
+        st.hybrid_weight = 0.5  # type: ignore[attr-defined]
+
+
 def test_item(client: httpx.Client, state: object) -> None:
     item_id = state.ds.item_ids[3]  # type: ignore[attr-defined]
     body = client.get(f"/v1/items/{item_id}").json()
@@ -114,7 +149,8 @@ def test_post_profile_and_recommendations(client: httpx.Client, state: object) -
     made = client.post("/v1/profiles", json={"history": history}, headers=KEY)
     assert made.status_code == 200, made.text
     assert made.json()["catalogue_items"] == ids and made.json()["model_id"].startswith("gated:")
-    for method in ("profile", "history_text", "mean_history", "popularity", *state.baselines):  # type: ignore[attr-defined]
+    methods = ("profile", "hybrid", "history_text", "mean_history", "popularity")
+    for method in (*methods, *state.baselines):  # type: ignore[attr-defined]
         body = {
             "history": history,
             "profile": made.json()["profile"] or "likes skin care",
@@ -192,6 +228,13 @@ def test_the_prompt_holds_the_pasted_history_only(state: object) -> None:
             "needs a history",
         ),
         ("POST", "/v1/recommendations", {"json": {"profile": "x" * 4001}}, 422, "at most 4000"),
+        (
+            "POST",
+            "/v1/recommendations",
+            {"json": {"history": ["a"], "method": "hybrid"}},
+            400,
+            "needs a profile text and catalogue items",
+        ),
         (
             "POST",
             "/v1/profiles",

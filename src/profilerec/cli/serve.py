@@ -43,6 +43,13 @@ def serve(
     queue: Annotated[
         int, typer.Option(help="Profile generations waiting or running before 503 + Retry-After.")
     ] = 4,
+    hybrid_weight: Annotated[
+        float,
+        typer.Option(
+            help="Text weight of hybrid:NAME (item-kNN fused with profile set NAME); "
+            "take the one `evaluate` tuned on validation."
+        ),
+    ] = 0.5,
 ) -> None:
     """Serve profiles and recommendations over HTTP, with a web page at /."""
     try:
@@ -64,6 +71,7 @@ def serve(
         port=port,
         api_key_env=api_key_env,
         queue_capacity=queue,
+        hybrid_weight=hybrid_weight,
     )
     run_server(
         config,

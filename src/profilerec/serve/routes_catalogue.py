@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from profilerec.serve.deps import get_state
 from profilerec.serve.schemas import Item, Methods, UserList
-from profilerec.serve.state import ServeState
+from profilerec.serve.state import HYBRID_ID_MODEL, ServeState
 
 router = APIRouter()
 State = Annotated[ServeState, Depends(get_state)]
@@ -64,7 +64,14 @@ def methods(state: State) -> Methods:
     """Methods for stored users and for ad-hoc histories, and the generator (if any)."""
     return Methods(
         user_methods=state.methods(),
-        adhoc_methods=["profile", "history_text", "mean_history", *state.baselines, "popularity"],
+        adhoc_methods=[
+            "profile",
+            *(["hybrid"] if HYBRID_ID_MODEL in state.baselines else []),
+            "history_text",
+            "mean_history",
+            *state.baselines,
+            "popularity",
+        ],
         generator=state.generator.model_id if state.generator else None,
     )
 

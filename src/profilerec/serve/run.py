@@ -26,6 +26,8 @@ class ServeConfig:
     #: Name of the environment variable holding the API key for POST routes.
     api_key_env: str | None = None
     queue_capacity: int = 4
+    #: Text weight of the ``hybrid:NAME`` methods (item-kNN fused with profile set NAME).
+    hybrid_weight: float = 0.5
 
 
 def check(config: ServeConfig) -> tuple[str | None, dict[str, Path]]:
@@ -35,6 +37,8 @@ def check(config: ServeConfig) -> tuple[str | None, dict[str, Path]]:
     for name, path in profiles.items():
         if not path.exists():
             raise UserError(f"--profiles {name}={path}: no such folder or file")
+    if not 0.0 <= config.hybrid_weight <= 1.0:
+        raise UserError(f"--hybrid-weight must be in [0, 1], got {config.hybrid_weight}")
     if not 0 <= config.port <= 65535:
         raise UserError(f"--port must be 0..65535, got {config.port}")
     if config.queue_capacity < 1:
@@ -80,6 +84,7 @@ def loader(
         embedder,
         profiles=profiles,
         generator=generator,
+        hybrid_weight=config.hybrid_weight,
         progress=lambda m: print(m, flush=True),
     )
 

@@ -32,6 +32,8 @@ from profilerec.retrieval import rank_by_scores
 ADHOC_USER = "\x00adhoc"
 #: The ID baselines served when ``profilerec.recsys.baselines`` provides them.
 BASELINE_METHODS = ("itemknn",)
+#: The ID model each ``hybrid:NAME`` method fuses with profile set NAME.
+HYBRID_ID_MODEL = "itemknn"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class ServeState:
     generation: GenerationConfig = field(
         default_factory=lambda: GenerationConfig(max_new_tokens=64)
     )
+    #: Weight of the text side in ``hybrid:NAME`` (``evaluate --tune`` picks it on validation).
+    hybrid_weight: float = 0.5
 
     @property
     def titles(self) -> list[str]:
@@ -92,6 +96,8 @@ class ServeState:
     def methods(self) -> list[str]:
         """Method names for known users, in the order the page offers them."""
         names = [f"profile:{n}" for n in self.profile_sets]
+        if HYBRID_ID_MODEL in self.baselines:
+            names += [f"hybrid:{n}" for n in self.profile_sets]
         names += ["history_text", "mean_history", *self.baselines, "popularity"]
         return names
 
@@ -107,6 +113,9 @@ class ServeState:
         if method.startswith("profile:"):
             vec = self.profile_sets[method.partition(":")[2]].vectors[row]
             return self._rank_vector(vec, self.seen[row], self.targets[row], k, "profile")
+        if method.startswith("hybrid:"):
+            vec = self.profile_sets[method.partition(":")[2]].vectors[row]
+            return self._rank_hybrid(vec, history, self.seen[row], self.targets[row], k)
         if method == "history_text":
             return self._rank_vector(
                 self.history_vecs[row], self.seen[row], self.targets[row], k, "history text"
@@ -158,6 +167,11 @@ class ServeState:
                 raise UserError("method 'profile' needs a profile text")
             vec = self._embed_one(profile)
             return self._rank_vector(vec, seen, target, k, "profile")
+        if method == "hybrid" and HYBRID_ID_MODEL in self.baselines:
+            if not profile or not seen:
+                raise UserError("method 'hybrid' needs a profile text and catalogue items")
+            vec = self._embed_one(profile)
+            return self._rank_hybrid(vec, seen_order(history, index), seen, target, k)
         if not history:
             raise UserError(f"method {method!r} needs a history")
         frame = self.adhoc_frame(history)
@@ -169,8 +183,10 @@ class ServeState:
             return self._rank_vector(vec, seen, target, k, "mean of history items")
         if method in self.baselines or method == "popularity":
             return self._rank_scores(method, seen_order(history, index), seen, target, k)
+        hybrid = ["hybrid"] if HYBRID_ID_MODEL in self.baselines else []
         raise UserError(
-            f"unknown method {method!r}; choose one of profile, history_text, mean_history, "
+            f"unknown method {method!r}; choose one of profile, {', '.join(hybrid)}"
+            f"{', ' if hybrid else ''}history_text, mean_history, "
             f"{', '.join([*self.baselines, 'popularity'])}"
         )
 
@@ -194,6 +210,26 @@ class ServeState:
         scores = self.item_vecs @ F.normalize(vec.float(), dim=0)
         items, values = _topk(scores, seen, target, k)
         return Ranked(items, values, [f"cosine {v:.3f} to the {what}" for v in values])
+
+    def _rank_hybrid(
+        self, vec: torch.Tensor, history: list[int], seen: list[int], target: int, k: int
+    ) -> Ranked:
+        """z-scored fusion of item-kNN and the profile's cosine (``recsys.hybrid.fuse``)."""
+        from profilerec.recsys.hybrid import fuse
+
+        id_scores = torch.as_tensor(
+            self.baselines[HYBRID_ID_MODEL].score([history])[0], dtype=torch.float32
+        )
+        cosine = self.item_vecs @ F.normalize(vec.float(), dim=0)
+        fused = fuse(id_scores.reshape(1, -1), cosine.reshape(1, -1), self.hybrid_weight)[0]
+        items, values = _topk(fused, seen, target, k)
+        w = self.hybrid_weight
+        why = [
+            f"fused {v:.3f}: item-kNN {float(id_scores[i]):.3f} x {1 - w:g}, "
+            f"profile cosine {float(cosine[i]):.3f} x {w:g} (z-scored)"
+            for i, v in zip(items, values, strict=True)
+        ]
+        return Ranked(items, values, why)
 
     def _rank_scores(
         self, method: str, history: list[int], seen: list[int], target: int, k: int
@@ -256,9 +292,12 @@ def build_state(
     generator: Generator | None = None,
     template: str = "profile",
     baselines: Sequence[str] = BASELINE_METHODS,
+    hybrid_weight: float = 0.5,
     progress: Callable[[str], None] = lambda _: None,
 ) -> ServeState:
     """Loads everything once; every later request only reads it."""
+    if not 0.0 <= hybrid_weight <= 1.0:
+        raise UserError(f"--hybrid-weight must be in [0, 1], not {hybrid_weight}")
     ds = Dataset.load(dataset)
     examples = (
         ds.split("test").sort("example_id").unique("user_id", keep="last", maintain_order=True)
@@ -300,6 +339,7 @@ def build_state(
         profile_sets=sets,
         generator=generator,
         template=load_template(template) if generator is not None else None,
+        hybrid_weight=hybrid_weight,
     )
     state.baselines = _fit_baselines(ds, baselines, progress)
     return state
