@@ -65,6 +65,14 @@ def test_a_context_naming_the_true_item_wins(dataset: Dataset) -> None:
     # all options tie without a context: the first is picked, right only where the answer is 0
     assert per["none"]["correct"].tolist() == [float(a == 0) for a in answers]
     assert sum(a == 0 for a in answers) < 4  # the true item is not always first
+    counts = {"a": 1, "b": 2, "c": 2, "d": 1, "e": 1, "f": 1}  # training interactions per item
+    opts, _ = choice.sample_options(dataset, examples, 3, config.seed)
+    ids = dataset.item_ids
+    popular = [
+        float(max(o, key=lambda i: counts.get(ids[i], 0)) == o[a])
+        for o, a in zip(opts, answers, strict=True)
+    ]
+    assert per["popularity"]["correct"].tolist() == popular
     assert [r["correct"].to_list() for r in rows] == [per[n]["correct"].tolist() for n in per]
 
 

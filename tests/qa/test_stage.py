@@ -34,7 +34,8 @@ def test_all_tasks_write_metrics_answers_and_rerun_from_cache(
     assert on_disk["metrics"] == result["metrics"]
     contexts = ["none", "history", "zero_shot"]
     assert list(result["metrics"]["rating"]) == [*contexts, "user_mean", "item_mean", "global_mean"]
-    assert list(result["metrics"]["choice"]) == contexts == list(result["metrics"]["review"])
+    assert list(result["metrics"]["choice"]) == [*contexts, "popularity"]
+    assert list(result["metrics"]["review"]) == contexts
     for task, by_name in result["metrics"].items():
         for name, values in by_name.items():
             for metric, value in values.items():
@@ -48,11 +49,14 @@ def test_all_tasks_write_metrics_answers_and_rerun_from_cache(
     }
     assert ("zero_shot", "item_mean") in against and ("none", "user_mean") in against
     assert ("user_mean", "item_mean") not in against  # trivial vs trivial is not asked
+    assert ("rating", "zero_shot", "mse") in tested and ("choice", "history", "accuracy") in tested
+    vs_pop = {c["context"] for c in result["comparisons"] if c["reference"] == "popularity"}
+    assert vs_pop == set(contexts)
     answers = pl.read_parquet(out / ANSWERS_FILE)
     n = result["n_examples"]
     assert n == 4
     counts = dict(answers.group_by("task").len().iter_rows())
-    assert counts == {"rating": 6 * n, "choice": 3 * n, "review": 3 * n}
+    assert counts == {"rating": 6 * n, "choice": 4 * n, "review": 3 * n}
     mae = answers.filter((pl.col("task") == "rating") & (pl.col("context") == "history"))
     assert mae["abs_err"].mean() == pytest.approx(result["metrics"]["rating"]["history"]["mae"])
     misses = reader.cache.misses

@@ -61,7 +61,7 @@ def qa(
     from profilerec.paths import cache_root
     from profilerec.qa.config import BASE_CONTEXTS, QAConfig
     from profilerec.qa.reader import Reader, check_reader_spec
-    from profilerec.qa.stage import TRIVIAL, run_qa, select
+    from profilerec.qa.stage import CHOICE_BASELINE, TRIVIAL, run_qa, select
 
     config = QAConfig(
         tasks=tuple(dict.fromkeys(task or ("rating", "choice"))),
@@ -77,6 +77,7 @@ def qa(
     ds = Dataset.load(dataset)
     sets = profile_sets(profiles or [])
     known = [*BASE_CONTEXTS, *sets, *(TRIVIAL if "rating" in config.tasks else ())]
+    known += [CHOICE_BASELINE] if "choice" in config.tasks else []
     if reference not in known:
         raise UserError(f"--reference {reference!r} is not a context; choose from {known}")
     from profilerec.evaluate.methods import profile_texts

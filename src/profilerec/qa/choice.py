@@ -43,3 +43,11 @@ def sample_options(
 def pick(scores: list[list[float]]) -> np.ndarray:
     """Index of the best-scoring option per example (first on ties)."""
     return np.array([int(np.argmax(s)) for s in scores])
+
+
+def popularity_scores(ds: Dataset, options: list[list[int]]) -> list[list[float]]:
+    """Each option's count of training interactions: the no-model choice baseline."""
+    counts = ds.train_interactions().group_by("item_id").len()
+    by_item = dict(counts.iter_rows())
+    ids = ds.item_ids
+    return [[float(by_item.get(ids[o], 0)) for o in opts] for opts in options]

@@ -31,6 +31,8 @@ from profilerec.retrieval import bootstrap_ci, paired_bootstrap
 METRICS_FILE = "metrics.json"
 ANSWERS_FILE = "answers.parquet"
 TRIVIAL = ("user_mean", "item_mean", "global_mean")
+#: The no-model row of the choice task.
+CHOICE_BASELINE = "popularity"
 #: Per-example value behind each reported metric; ``rmse`` is the root of the mean ``sq_err``.
 METRIC_SOURCES = {
     "rating": {"mae": "abs_err", "rmse": "sq_err", "accuracy": "correct"},
@@ -61,7 +63,7 @@ def run_qa(
     progress: bool = True,
 ) -> dict[str, Any]:
     profiles = profiles or {}
-    clash = set(profiles) & set(BASE_CONTEXTS + TRIVIAL)
+    clash = set(profiles) & {*BASE_CONTEXTS, *TRIVIAL, CHOICE_BASELINE}
     if clash:
         raise UserError(f"profile set name(s) {sorted(clash)} are reserved; rename them")
     check_target(Path(out_dir), METRICS_FILE, "qa output")  # before any forward pass
@@ -157,12 +159,20 @@ def _choice(
     ]
     per: dict[str, dict[str, np.ndarray]] = {}
     rows: list[dict[str, Any]] = []
-    for name, ctx in contexts.items():
-        reader.label = f"choice · {name}"
-        prompts = task_prompts(ctx, questions("choice", examples, titles, config))
-        scores = reader.option_logliks(
-            prompts, option_titles, normalize=config.normalize_choice, bar=bar
-        )
+    asked = {
+        name: (ctx, questions("choice", examples, titles, config)) for name, ctx in contexts.items()
+    }
+    for name in [*contexts, CHOICE_BASELINE]:
+        if name == CHOICE_BASELINE:  # most-interacted option in training; no model
+            scores = choice.popularity_scores(ds, options)
+        else:
+            reader.label = f"choice · {name}"
+            scores = reader.option_logliks(
+                task_prompts(*asked[name]),
+                option_titles,
+                normalize=config.normalize_choice,
+                bar=bar,
+            )
         chosen = choice.pick(scores)
         per[name] = {"correct": (chosen == np.array(answers)).astype(np.float64)}
         rows.append(
@@ -236,11 +246,13 @@ def summarise(per: dict[str, dict[str, dict[str, np.ndarray]]], config: QAConfig
         pairs = [(n, config.reference) for n in by_name if n != config.reference]
         if task == "rating":  # "a context that does not beat the trivial means is not helping"
             pairs += [(n, t) for n in by_name if n not in TRIVIAL for t in TRIVIAL]
+        if task == "choice":
+            pairs += [(n, CHOICE_BASELINE) for n in by_name if n != CHOICE_BASELINE]
         for name, ref in pairs:
             if ref not in by_name:
                 continue
             for metric, source in METRIC_SOURCES[task].items():
-                if ref != config.reference and metric != "mae":
+                if ref in TRIVIAL and metric != "mae":
                     continue  # against a trivial predictor: MAE only
                 if metric == "rmse":
                     metric, source = "mse", "sq_err"
