@@ -21,3 +21,8 @@ def run_main(
     except SystemExit as done:
         code = int(done.code or 0)
     return code, capsys.readouterr().err.strip()
+
+
+def no_model(*a: object, **k: object) -> None:
+    """Patched over a model loader: a refused request must never reach it."""
+    raise AssertionError("a refused request must not load a model")

@@ -5,7 +5,6 @@ so reaching it would be a different error)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,7 +13,7 @@ import polars as pl
 import pytest
 
 from bad_input._cli import assert_error, run_cli
-from profilerec.cli import main
+from bad_input._inproc import run_main
 from profilerec.data.dataset import Dataset
 
 NO_MODEL = "sentence-transformers:/nonexistent/model"
@@ -40,13 +39,8 @@ def evaluate(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 
     def run(dataset: Path, tmp_path: Path, *args: str | Path) -> Any:
         argv = ["evaluate", dataset, "--out", tmp_path / "eval", "--embedder", NO_MODEL, *args]
-        monkeypatch.setattr(sys, "argv", ["profilerec", *map(str, argv)])
-        try:
-            main()
-            code = 0
-        except SystemExit as done:
-            code = int(done.code or 0)
-        return SimpleNamespace(returncode=code, stderr=capsys.readouterr().err)
+        code, err = run_main(monkeypatch, capsys, *argv)
+        return SimpleNamespace(returncode=code, stderr=err)
 
     return run
 

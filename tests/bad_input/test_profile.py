@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import profilerec.cli.profile as profile_cli
-from bad_input._inproc import run_main
+from bad_input._inproc import no_model, run_main
 
 
 @pytest.mark.parametrize(
@@ -27,9 +27,6 @@ def test_refused_before_the_generator_loads(
     args: list[str],
     message: str,
 ) -> None:
-    def no_model(*a: object, **k: object) -> None:
-        raise AssertionError("a refused request must not load a model")
-
     monkeypatch.setattr(profile_cli, "make_runner", no_model, raising=False)
     monkeypatch.setattr(profile_cli, "make_generator", no_model)
     monkeypatch.chdir(tmp_path)

@@ -7,11 +7,7 @@ from pathlib import Path
 import pytest
 
 import profilerec.cli.train as train_cli
-from bad_input._inproc import run_main
-
-
-def no_model(*a: object, **k: object) -> None:
-    raise AssertionError("a refused request must not load a model")
+from bad_input._inproc import no_model, run_main
 
 
 @pytest.mark.parametrize(
