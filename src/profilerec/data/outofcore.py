@@ -15,8 +15,7 @@ are far smaller than the reviews.
 
 from __future__ import annotations
 
-import gzip
-import shutil
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from profilerec.data.filters import MissingMeta
-from profilerec.data.io import SkipReport, is_gzip
+from profilerec.data.io import SkipReport, open_binary
 from profilerec.data.readers.amazon2023 import (
     FAST_SCHEMA,
     bad_keys,
@@ -47,6 +46,8 @@ if TYPE_CHECKING:
     from profilerec.data.prepare import PrepareConfig
 
 Progress = Callable[[str], None]
+#: Bytes of JSONL parsed at a time (peak memory is a few times this).
+BLOCK_BYTES = 128 * 1024**2
 
 
 def connect(memory_limit: str, threads: int, spill: Path) -> Any:
@@ -65,34 +66,48 @@ def connect(memory_limit: str, threads: int, spill: Path) -> Any:
 def to_parquet(reviews: Path, work: Path, report: SkipReport, progress: Progress) -> Path:
     """Reviews JSONL -> ``raw.parquet`` with canonical columns and ``_row`` (line order).
 
-    The streaming read is the normal case: one pass over the file. Only when it fails or a
-    required field is empty does the line loop run, which names the bad line (or counts it
-    with --lenient), like the in-memory reader.
+    The normal case is one pass: blocks of whole lines, each parsed by polars' JSON reader
+    and appended to the Parquet file. Not ``scan_ndjson``: it memory-maps the file, and the
+    mapped pages count in the RSS (7.4 GiB at 20M reviews, 15 GiB of JSONL); blocks also
+    read gzip without a decompressed copy. Only when a block fails or a required field is
+    empty does the line loop run from the start, naming the bad line (or counting it with
+    --lenient), like the in-memory reader.
     """
     raw = work / "raw.parquet"
-    source = reviews
-    if is_gzip(reviews):  # scan_ndjson needs a seekable plain file
-        progress("decompressing")
-        source = work / "reviews.jsonl"
-        with gzip.open(reviews, "rb") as fin, source.open("wb") as fout:
-            shutil.copyfileobj(fin, fout, 1 << 24)
     progress("reading (streaming)")
+    empty = interactions_frame({"user_id": []})
     try:
-        (
-            pl.scan_ndjson(source, schema=FAST_SCHEMA)
-            .select(canonical_reviews())
-            .with_row_index("_row")
-            .sink_parquet(raw)
-        )
-        bad = pl.scan_parquet(raw).select(bad_keys()).collect().item()
-    except Exception:  # any polars parse/decode error: the loop will locate it
+        write_chunks(_parsed_blocks(reviews), raw, empty)
+        n = pl.scan_parquet(raw).select(pl.len()).collect().item()
+        bad = 0 if n else 1
+    except Exception:  # any polars parse/decode error or an empty key: the loop locates it
         bad = 1
     if bad:  # the located-error path, written in chunks so memory stays bounded
         progress("reading (line by line: a record needs checking)")
-        write_chunks(review_chunks(reviews, report), raw, interactions_frame({"user_id": []}))
-    if source != reviews:
-        source.unlink()
+        write_chunks(review_chunks(reviews, report), raw, empty)
     return raw
+
+
+def _parsed_blocks(path: Path, size: int = BLOCK_BYTES) -> Iterator[pl.DataFrame]:
+    for block in line_blocks(path, size):
+        frame = pl.read_ndjson(io.BytesIO(block), schema=FAST_SCHEMA).select(canonical_reviews())
+        if frame.select(bad_keys()).item():
+            raise ValueError("a record lacks a key")
+        yield frame
+
+
+def line_blocks(path: Path, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """The file (plain or gzip) in blocks of about ``size`` bytes that end at a newline."""
+    with open_binary(path) as fh:
+        rest = b""
+        while block := fh.read(size):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest, block = block[cut:], block[:cut]
+            if block.strip():
+                yield block
+        if rest.strip():
+            yield rest
 
 
 def write_chunks(chunks: Iterator[pl.DataFrame], path: Path, empty: pl.DataFrame) -> None:
