@@ -588,6 +588,8 @@ def report(
         ],
     )
     agreement = "; ".join(results_differences(results)) or "yes"
+    if len(results) == 1:
+        agreement = "not compared (one implementation ran)"
     packages = ["polars", "duckdb", "pandas", "pyarrow", "orjson", "numpy", "profilerec"]
     version_text = ", ".join(f"{k} {v}" for k, v in _common.versions(packages).items())
     seed = info["config"]["seed"]
@@ -656,7 +658,7 @@ def streaming_text(args: argparse.Namespace, results: dict[str, Any], info: dict
     phases = ", ".join(named)
     return (
         "\n`profilerec --engine streaming` is the out-of-core engine "
-        "(`profilerec/data/outofcore.py`: polars `scan_ndjson` -> `sink_parquet`, then DuckDB "
+        "(`profilerec/data/outofcore.py`: JSONL blocks parsed by polars into Parquet, then DuckDB "
         f"with `memory_limit={args.memory_limit}`, 2 threads, spilling to a folder beside the "
         "output) on the same input and flags. Wall times are not comparable between rows when "
         "the load average is far above the 2 cores (see below); process CPU is steadier.\n\n"

@@ -1,8 +1,9 @@
 """The out-of-core ``prepare`` engine: bounded memory for files larger than RAM.
 
-polars' streaming engine converts the reviews JSONL to Parquet (one pass, constant memory,
-a row index that is the line order); DuckDB then runs dedupe, the k-core loop, ordering,
-examples and the final wide join with ``memory_limit`` and spilling to a temporary folder.
+The reviews JSONL is parsed in blocks of whole lines by polars' JSON reader and appended
+to Parquet (one pass, a row index that is the line order); DuckDB then runs dedupe, the
+k-core loop, ordering, examples and the final wide join with ``memory_limit`` and
+spilling to a temporary folder.
 DuckDB is used for the relational part because it spills sorts, joins and aggregates to
 disk under a hard memory limit; polars' streaming engine has no user-settable limit.
 The results are identical to the in-memory path (tests/data/test_outofcore.py).
