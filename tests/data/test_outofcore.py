@@ -197,3 +197,13 @@ def test_no_meta_file_same_warning_and_placeholders(tmp_path: Path) -> None:
     assert ma["warnings"] == mb["warnings"] and any("no item metadata" in w for w in mb["warnings"])
     assert pl.read_parquet(a / "items.parquet").equals(pl.read_parquet(b / "items.parquet"))
     assert mb["counts"]["items_with_meta"] == 0
+
+
+def test_line_blocks_cover_the_file_at_line_ends(tmp_path: Path) -> None:
+    from profilerec.data.outofcore import line_blocks
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"a": 22}\n\n{"a": 333}')  # no final newline
+    blocks = list(line_blocks(path, size=5))
+    assert b"".join(blocks) == path.read_bytes()
+    assert all(b.endswith(b"\n") for b in blocks[:-1]) and blocks[-1] == b'{"a": 333}'
