@@ -376,6 +376,12 @@ def changes_report(args: argparse.Namespace, machine: dict[str, str]) -> str:
     table = _common.markdown_table(
         ["path", "change", "settings", "s / step", "vs today", "rollout tokens", "peak RSS"], rows
     )
+    trl_line = (
+        "Bare TRL not run (`--project-only`)."
+        if args.project_only
+        else f"Project / bare TRL: {ratio['today']:.2f}x with today's settings, "
+        f"{ratio['all changes']:.2f}x with all the changes (target at most {TARGET:.2f}x)."
+    )
     return f"""## grpo_step_changes: one change at a time against today's step
 
 The same setup as `grpo_step` ((a) project trainer, (b) bare TRL; today's settings: 8 rollouts
@@ -387,8 +393,7 @@ differences.
 
 {table}
 
-Project / bare TRL: {ratio["today"]:.2f}x with today's settings, {ratio["all changes"]:.2f}x with all
-the changes (target at most {TARGET:.2f}x).
+{trl_line}
 
 - Date: {_common.today()}
 - Command: `{_common.command_line()}`
