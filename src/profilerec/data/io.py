@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 from collections import Counter
@@ -78,6 +79,8 @@ def iter_json_lines(path: str | Path, report: SkipReport) -> Iterator[tuple[int,
     seen_any = False
     with open_binary(path) as fh:
         for number, raw in enumerate(fh, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]  # editors on Windows write one; it is not data
             if not raw.strip():
                 continue
             seen_any = True

@@ -9,6 +9,7 @@ Python literal before it counts as malformed.
 from __future__ import annotations
 
 import ast
+import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,7 +61,9 @@ def locate(source: Path) -> tuple[Path, Path | None]:
     paired = [p for p in jsons if _meta_for(p)]
     candidates = paired or jsons
     if not candidates:
-        raise UserError(f"{source}: no reviews file (*.json[.gz]) for format amazon2018")
+        raise UserError(
+            f"{source}: no reviews file (*.json, *.jsonl, plain or .gz) for format amazon2018"
+        )
     if len(candidates) > 1:
         names = ", ".join(p.name for p in candidates)
         raise UserError(f"{source}: several reviews files ({names}); pass one file")
@@ -89,6 +92,8 @@ def iter_records(path: Path, report: SkipReport) -> Iterator[tuple[int, dict[str
     seen_any = False
     with open_binary(path) as fh:
         for number, raw in enumerate(fh, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]  # a byte order mark is not data
             try:
                 record = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:

@@ -61,7 +61,15 @@ def _locate(source: Path) -> tuple[Path, Path | None]:
             f"{source}: several reviews files for format 'amazon2023' ({names}); pass one file"
         )
     if not reviews:
-        reviews = [find_file(source, ["*.train.csv", "*.csv"], "reviews", "amazon2023")]
+        try:
+            reviews = [find_file(source, ["*.train.csv", "*.csv"], "reviews", "amazon2023")]
+        except UserError as exc:
+            if "several" in str(exc):
+                raise
+            raise UserError(
+                f"{source}: no reviews file for format 'amazon2023' "
+                "(looked for *.jsonl, *.jsonl.gz, *.train.csv, *.csv)"
+            ) from None
     metas = sorted(p for p in source.glob("meta_*.jsonl*") if p.is_file())
     return reviews[0], (metas[0] if metas else None)
 

@@ -104,7 +104,9 @@ def _load(path: Path, report: SkipReport) -> tuple[pl.DataFrame, int]:
         raise DataError(path, "file is empty")
     try:
         # All cells as text: ids such as "007" stay intact; types are checked per column below.
-        return pl.read_csv(path, separator=separator, infer_schema=False), 2
+        frame = pl.read_csv(path, separator=separator, infer_schema=False)
+        # "user_id, item_id" headers (a space after the comma) are common in hand-made files
+        return frame.rename({c: c.strip() for c in frame.columns}), 2
     except pl.exceptions.NoDataError:
         raise DataError(path, "file is empty") from None
     except pl.exceptions.ComputeError:
@@ -138,6 +140,7 @@ def _read_csv_slowly(path: Path, separator: str, report: SkipReport) -> pl.DataF
             continue
         for column, value in zip(columns, fields, strict=True):
             column.append(value)
+    header = [name.strip() for name in header]
     return pl.DataFrame(
         dict(zip(header, columns, strict=True)), schema=dict.fromkeys(header, pl.String)
     )
