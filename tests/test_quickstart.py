@@ -32,6 +32,7 @@ def test_quickstart_with_training_writes_every_output(
         ),
     )
     config.profile.generation = type(config.profile.generation)(max_new_tokens=6)
+    config.evaluate.baseline_params = {"sasrec": {"epochs": 2}}  # the real fit is benchmarked
 
     def generator(adapter: Path | None) -> TransformersGenerator:
         return TransformersGenerator(str(tiny_lm_dir), adapter=adapter)
@@ -58,6 +59,7 @@ def test_quickstart_with_training_writes_every_output(
     assert "blue" in html and "zero_shot" in html
     assert (out / "train" / "blue" / "adapter" / "adapter_config.json").is_file()
     assert metrics["tuning"]["sasrec"]["grid"] == {}  # fitted at its defaults, for time
+    assert metrics["tuning"]["sasrec"]["chosen"]["epochs"] == 2  # baseline_params reach the fit
     assert metrics["tuning"]["itemknn"]["grid"] and metrics["best_id_baseline"] in ID_METHODS
     assert set(metrics["slices"]) >= {"cold_items", "short_history", "tail_items", "rest"}
     assert json.loads((out / "config.json").read_text())["train"] is True

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import polars as pl
-
 from tests.bad_input.test_prepare import T0, assert_error, reviews, run_cli
 
 

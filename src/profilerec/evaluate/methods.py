@@ -96,6 +96,7 @@ def id_baselines(
     *,
     tune: bool = True,
     untuned: tuple[str, ...] = (),
+    params: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> tuple[dict[str, MethodOutput], dict[str, Any], dict[str, Any]]:
@@ -118,6 +119,7 @@ def id_baselines(
     records: dict[str, Any] = {}
     for name in track(names, description="ID baselines", disable=not progress):
         fixed = {"seed": seed} if name in ("popularity", "als", "bpr", "sasrec") else {}
+        fixed |= (params or {}).get(name, {})
         model, result = tune_baseline(
             name, ds, fixed=fixed, validation=validation, tune_grid=tune and name not in untuned
         )

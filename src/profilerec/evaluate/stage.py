@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,9 @@ class EvaluateConfig:
     #: ID baselines fitted at their documented defaults even when ``tune`` is on
     #: (quickstart: sasrec, whose four-point grid costs minutes on a CPU).
     untuned: tuple[str, ...] = ()
+    #: Fixed parameters per ID baseline, applied at every grid point, e.g.
+    #: ``{"sasrec": {"epochs": 60}}`` (quickstart caps SASRec's epochs to stay under 10 min).
+    baseline_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Slices: a target with at most this many training interactions is a cold item.
     cold_item_max: int = 5
     #: Slices: an example with 1..this many earlier items is a short-history user.
@@ -83,6 +86,8 @@ class EvaluateConfig:
             )
         if "hybrid" in self.methods and not set(self.methods) & set(ID_METHODS):
             raise UserError("the hybrid method needs at least one ID baseline among the methods")
+        if not set(self.baseline_params) <= set(ID_METHODS):
+            raise UserError(f"baseline_params must name ID baselines ({', '.join(ID_METHODS)})")
         if not set(self.untuned) <= set(ID_METHODS):
             raise UserError(f"untuned must name ID baselines ({', '.join(ID_METHODS)})")
         if self.compare_ks is not None and not set(self.compare_ks) <= set(self.ks):
@@ -123,6 +128,7 @@ def run_evaluate(
         id_names,
         tune=config.tune,
         untuned=config.untuned,
+        params=config.baseline_params,
         seed=config.seed,
         progress=progress,
     )
