@@ -118,7 +118,12 @@ def run_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     train = select_train_examples(ds, config.train_examples, one_per_user=True, seed=config.seed)
     item_texts = ds.item_texts(config.item_text_budget)
     rows = build_rows(
-        ds, train, load_template(config.template), n_positives=1, item_texts=item_texts
+        ds,
+        train,
+        load_template(config.template),
+        n_positives=1,
+        item_texts=item_texts,
+        history=config.history_format(),
     )
     data = HFDataset.from_list([{"prompt": r["prompt"], "target": r["target_text"]} for r in rows])
 

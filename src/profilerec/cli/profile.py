@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from profilerec.cli.engine import (
     ray_options,
 )
 from profilerec.cli.loaders import make_embedder, make_generator
+from profilerec.profile.prompts import HistoryFormat
 
 
 @app.command()
@@ -43,6 +45,19 @@ def profile(
         int, typer.Option(min=0, help="Profile only the first N examples per split (0 = all).")
     ] = 0,
     template: Annotated[str, typer.Option(help="Prompt template name or file.")] = "profile",
+    history_items: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="History items shown (most recent; default 10, or the --adapter run's)."
+        ),
+    ] = None,
+    item_chars: Annotated[
+        int | None, typer.Option(min=1, help="Characters of each item title (default 60).")
+    ] = None,
+    snippet_chars: Annotated[
+        int | None,
+        typer.Option(min=0, help="Characters of each review snippet (default 40; 0 = none)."),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 16,
     max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 96,
     temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 samples.")] = 0.0,
@@ -59,9 +74,11 @@ def profile(
     from profilerec.profile.stage import ProfileConfig, run_profile
 
     ds = Dataset.load(dataset)
+    history = _history_format(adapter, history_items, item_chars, snippet_chars)
     config = ProfileConfig(
         method=method,
         template=template,
+        history=history,
         splits=tuple(split or ["test"]),
         batch_size=batch_size,
         limit=limit,
@@ -79,6 +96,37 @@ def profile(
     gen = make_runner(engine_options, generator, adapter, batch_size, dtype)
     path = run_profile(ds, gen, out_dir, config)
     out.print(f"profiles written to {path}")
+
+
+def _history_format(
+    adapter: Path | None, items: int | None, item_chars: int | None, snippet_chars: int | None
+) -> HistoryFormat:
+    """The default format, or the one an adapter's run trained on; explicit options win.
+
+    A profiler trained on compact prompts must be asked in the same format at test time, so
+    a run folder's format is the default for its adapter.
+    """
+    fmt = HistoryFormat()
+    if adapter is not None:
+        from profilerec.methods.blue.trainer import history_format_of
+
+        run = adapter if (adapter / "blue_config.json").is_file() else adapter.parent
+        trained = history_format_of(run)
+        if trained is not None and trained != fmt:
+            out.print(f"history format of the adapter's run: {trained}")
+            fmt = trained
+    return replace(
+        fmt,
+        **{
+            k: v
+            for k, v in (
+                ("max_items", items),
+                ("item_chars", item_chars),
+                ("snippet_chars", snippet_chars),
+            )
+            if v is not None
+        },
+    )
 
 
 @app.command("proex-profiles")

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from profilerec.configs import from_mapping, read_yaml_options
 from profilerec.errors import UserError
+from profilerec.profile.prompts import HistoryFormat
 
 RewardKind = Literal["blue", "rlpf", "judge"]
 
@@ -29,6 +30,14 @@ class BlueConfig:
         "sentence-transformers", "Embedder spec for the embedding reward and validation."
     )
     template: str = _f("profile", "Prompt template name or file.")
+    history_items: int = _f(
+        10,
+        "History items shown in training and validation prompts (most recent). Prefill of "
+        "prompt + rollout dominates a CPU step, so a compact history (fewer items, titles "
+        "only) is the cheapest speed lever; `profile --adapter RUN` uses the run's format.",
+    )
+    history_item_chars: int = _f(60, "Characters of each history item's title in prompts.")
+    history_snippet_chars: int = _f(40, "Characters of each review snippet (0 = titles only).")
     # --- data ---
     train_examples: int = _f(256, "Training examples sampled from the train split (0 = all).")
     one_per_user: bool = _f(True, "Use at most one (the latest) training example per user.")
@@ -94,6 +103,10 @@ class BlueConfig:
             )
         if self.max_steps < 1 or self.prompts_per_step < 1:
             raise UserError("max_steps and prompts_per_step must be >= 1")
+        if self.history_items < 1 or self.history_item_chars < 1 or self.history_snippet_chars < 0:
+            raise UserError(
+                "history_items and history_item_chars must be >= 1, history_snippet_chars >= 0"
+            )
         self.lora_targets = tuple(self.lora_targets)
 
     @classmethod
@@ -105,6 +118,14 @@ class BlueConfig:
     def from_mapping(cls, data: dict[str, Any], source: str, **overrides: Any) -> BlueConfig:
         """A config from option: value pairs (a YAML file's, or ``--set`` flags)."""
         return from_mapping(cls, data, source, **overrides)
+
+    def history_format(self) -> HistoryFormat:
+        """How this run renders histories (training, validation and its test profiles)."""
+        return HistoryFormat(
+            max_items=self.history_items,
+            item_chars=self.history_item_chars,
+            snippet_chars=self.history_snippet_chars,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -132,7 +132,15 @@ def train_blue(
     train = select_train_examples(
         ds, config.train_examples, one_per_user=config.one_per_user, seed=config.seed
     )
-    rows = build_rows(ds, train, template, n_positives=config.n_positives, item_texts=item_texts)
+    history = config.history_format()
+    rows = build_rows(
+        ds,
+        train,
+        template,
+        n_positives=config.n_positives,
+        item_texts=item_texts,
+        history=history,
+    )
     valid = ds.split("valid").sort("example_id")
     if valid.is_empty():
         raise UserError(
@@ -190,7 +198,7 @@ def train_blue(
     for f in funcs:
         if hasattr(f, "bind"):
             f.bind(scorer)
-    valid_prompts = build_prompts(ds, valid, template, HistoryFormat())
+    valid_prompts = build_prompts(ds, valid, template, history)
     validator = Validator(
         ds, valid, valid_prompts, embedder, item_vecs, config.max_completion_length
     )
@@ -267,6 +275,17 @@ def adapter_dir(run: str | Path) -> Path:
         if (cand / "adapter_config.json").is_file():
             return cand
     raise UserError(f"{run}: no trained adapter here (expected {BEST_DIR}/ or {ADAPTER_DIR}/)")
+
+
+def history_format_of(run: str | Path) -> HistoryFormat | None:
+    """The history format a run's prompts used (None: not a run folder)."""
+    saved = Path(run) / "blue_config.json"
+    if not saved.is_file():
+        return None
+    # An option added since the run was trained reads as its default.
+    return BlueConfig(
+        **{**BlueConfig().to_dict(), **json.loads(saved.read_text())}
+    ).history_format()
 
 
 def base_model_of(run: str | Path) -> str | None:
