@@ -129,6 +129,9 @@ async def phase(
         "errors": errors,
         "backpressure_503": st.backpressure,
         "rss_mb": {"first": rss[0], "last": rss[-1], "max": max(rss)},
+        # RSS at each quarter of the run: steady memory is a flat tail after the first
+        # generation's one-off allocator growth, which first/last alone cannot show.
+        "rss_quarters": [rss[min(len(rss) - 1, len(rss) * q // 4)] for q in (1, 2, 3, 4)],
         "methods": methods,
     }
 
@@ -214,6 +217,8 @@ def main() -> None:
                 )  # type: ignore[index]
         for name, res in results.items():
             print(f"{name}: status codes {res['status']}, methods {res['methods']}")
+            quarters = " / ".join(f"{x:.0f}" for x in res["rss_quarters"])  # type: ignore[attr-defined]
+            print(f"{name}: server RSS MiB at 25 / 50 / 75 / 100% of the run: {quarters}")
     finally:
         server.terminate()
         server.wait(30)

@@ -59,3 +59,30 @@ def test_no_tune_fits_the_documented_defaults(make_dataset: MakeDataset) -> None
     assert result.grid == {} and len(result.trials) == 1
     assert result.chosen == {"decay": 0.7, "neighbours": 0, "tiebreak": True}
     assert model.params == result.chosen
+
+
+def test_staged_search_tunes_each_stage_around_the_best_and_fits_no_point_twice(
+    make_dataset: MakeDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from profilerec.recsys.baselines import baseline_class
+
+    cls = baseline_class("itemknn")
+    stages = [{"decay": [1.0, 0.5]}, {"neighbours": [0, 1]}]
+    monkeypatch.setattr(cls, "GRID_STAGES", stages, raising=False)
+    _, result = tune("itemknn", make_dataset(LOG))
+    first = [t for t in result.trials if set(t["params"]) == {"decay"}]
+    second = [t for t in result.trials if "neighbours" in t["params"]]
+    best_decay = max(first, key=lambda t: t["valid_ndcg@10"])["params"]["decay"]
+    # neighbours=0 is the default: with the best decay it was fitted in stage 1 already
+    assert [t["params"] for t in second] == [{"decay": best_decay, "neighbours": 1}]
+    assert len(result.trials) == 3
+    assert result.as_json()["stages"] == stages
+    assert result.as_json()["grid"] == {"decay": [1.0, 0.5], "neighbours": [0, 1]}
+    assert result.valid_ndcg10 == max(t["valid_ndcg@10"] for t in result.trials)
+
+
+def test_sasrec_searches_width_and_depth_after_lr_and_dropout() -> None:
+    from profilerec.recsys.baselines import baseline_class
+
+    stages = baseline_class("sasrec").GRID_STAGES
+    assert set(stages[0]) == {"lr", "dropout"} and set(stages[1]) == {"hidden", "layers"}

@@ -68,10 +68,13 @@ class TuneResult:
     trials: list[dict[str, Any]] = field(default_factory=list)
     chosen: dict[str, Any] = field(default_factory=dict)
     valid_ndcg10: float = float("nan")
+    #: The stages of a coordinate search, in order (empty: one full grid).
+    stages: list[dict[str, list[Any]]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "grid": self.grid,
+            **({"stages": self.stages} if self.stages else {}),
             "trials": self.trials,
             "chosen": self.chosen,
             "valid_ndcg@10": self.valid_ndcg10,
@@ -94,17 +97,37 @@ def tune(
 ) -> tuple[IDRecommender, TuneResult]:
     """Fit every grid point (``GRID`` of the class unless ``grid``), keep the best on
     validation NDCG@10 (first point wins ties). ``tune_grid=False`` fits the documented
-    defaults only, still scored on validation so the best ID model can be picked."""
-    grid = dict(baseline_class(name).GRID if grid is None else grid) if tune_grid else {}
+    defaults only, still scored on validation so the best ID model can be picked.
+
+    A class with ``GRID_STAGES`` is searched stage by stage (coordinate search): each stage's
+    grid around the best point so far, so width x depth x lr x dropout costs the sum of the
+    stages' sizes, not their product; a point already fitted is not fitted again."""
+    cls = baseline_class(name)
+    if not tune_grid:
+        stages: list[dict[str, list[Any]]] = [{}]
+    elif grid is not None:
+        stages = [dict(grid)]
+    else:
+        stages = [dict(g) for g in (getattr(cls, "GRID_STAGES", None) or [cls.GRID])]
+    merged = {k: list(v) for stage in stages for k, v in stage.items()}
     validation = validation or Validation.of(dataset)
-    result = TuneResult(name=name, grid=grid)
+    result = TuneResult(name=name, grid=merged, stages=stages if len(stages) > 1 else [])
     best: IDRecommender | None = None
-    for point in grid_points(grid):
-        model = build_baseline(name, **(fixed or {}), **point).fit(dataset)
-        score = float(validation.ndcg10_per_user(model).mean())
-        result.trials.append({"params": point, "valid_ndcg@10": score})
-        if best is None or score > result.valid_ndcg10:
-            best, result.valid_ndcg10 = model, score
-            result.chosen = dict(model.params)
+    around: dict[str, Any] = {}
+    fitted: list[dict[str, Any]] = []  # every fitted model's full parameters
+    for stage in stages:
+        for point in grid_points(stage):
+            params = {**around, **point}
+            model = build_baseline(name, **(fixed or {}), **params)
+            if model.params in fitted:
+                continue  # the best of an earlier stage: same fit, same score
+            fitted.append(dict(model.params))
+            model.fit(dataset)
+            score = float(validation.ndcg10_per_user(model).mean())
+            result.trials.append({"params": params, "valid_ndcg@10": score})
+            if best is None or score > result.valid_ndcg10:
+                best, result.valid_ndcg10 = model, score
+                result.chosen = dict(model.params)
+        around = {k: result.chosen[k] for s in stages[: stages.index(stage) + 1] for k in s}
     assert best is not None  # grid_points of an empty grid is one empty point
     return best, result
