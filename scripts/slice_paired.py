@@ -1,10 +1,11 @@
 """Paired bootstrap per evaluation slice: METHOD minus REFERENCE on each slice's examples.
 
 Usage: python scripts/slice_paired.py EVAL_DIR DATASET_DIR REFERENCE METHOD [METHOD ...]
-  [--k 10] [--cold-item-max 5] [--short-history-max 2]
+  [--k 10] [--cold-item-max 5] [--short-history-max 2] [--by-user]
 Reads EVAL_DIR/ranks.parquet and rebuilds the slices of ``evaluate`` (cold items, short
 history, long tail, rest; training interactions only) on the evaluated examples, so a
-text method can be read against the best ID baseline where text should win.
+text method can be read against the best ID baseline where text should win. ``--by-user``
+resamples users (cluster bootstrap), for splits with several test examples per user.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--cold-item-max", type=int, default=5)
     parser.add_argument("--short-history-max", type=int, default=2)
+    parser.add_argument("--by-user", action="store_true", help="resample users, not examples")
     args = parser.parse_args()
     ranks = pl.read_parquet(args.eval_dir / "ranks.parquet")
     config = json.loads((args.eval_dir / "metrics.json").read_text())["config"]
@@ -55,6 +57,7 @@ def main() -> None:
 
     metric = NDCG(args.k)
     ref = metric.per_user(per_example(args.reference).to_numpy())
+    users = examples["user_id"].to_numpy()
     print(f"| slice (n) | method | NDCG@{args.k} − {args.reference} [95% CI] | p |")
     print("|---|---|---|---|")
     for name, mask in masks.items():
@@ -63,7 +66,8 @@ def main() -> None:
                 print(f"| {name} (0) | {method} | – | – |")
                 continue
             values = metric.per_user(per_example(method).to_numpy())
-            d = paired_bootstrap(values[mask], ref[mask])
+            groups = users[mask] if args.by_user else None
+            d = paired_bootstrap(values[mask], ref[mask], groups=groups)
             print(
                 f"| {name} ({int(mask.sum())}) | {method} | "
                 f"{d.mean_diff:+.4f} [{d.low:+.4f}, {d.high:+.4f}] | {d.p_value:.3f} |"

@@ -81,3 +81,29 @@ def test_bad_input_raises_user_error() -> None:
         bootstrap_ci(np.ones(3), alpha=1.5)
     with pytest.raises(UserError, match="n_resamples"):
         paired_bootstrap(np.ones(3), np.ones(3), n_resamples=0)
+
+
+def test_grouped_bootstrap_with_one_value_per_group_is_the_plain_one() -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.random(40), rng.random(40)
+    plain = paired_bootstrap(a, b, seed=5)
+    grouped = paired_bootstrap(a, b, seed=5, groups=np.arange(40))
+    assert grouped.mean_diff == pytest.approx(plain.mean_diff)
+    assert (grouped.low, grouped.high) == pytest.approx((plain.low, plain.high))
+
+
+def test_grouped_bootstrap_treats_a_users_copies_as_one_draw() -> None:
+    """Ten identical positions of each user carry one user's information, not ten."""
+    rng = np.random.default_rng(4)
+    a, b = rng.random(30), rng.random(30)
+    once = paired_bootstrap(a, b, seed=1)
+    a10, b10, users = np.repeat(a, 10), np.repeat(b, 10), np.repeat(np.arange(30), 10)
+    naive = paired_bootstrap(a10, b10, seed=1)
+    clustered = paired_bootstrap(a10, b10, seed=1, groups=users)
+    assert naive.high - naive.low < 0.5 * (once.high - once.low)
+    assert clustered.high - clustered.low == pytest.approx(once.high - once.low, rel=0.2)
+
+
+def test_grouped_bootstrap_needs_one_label_per_value() -> None:
+    with pytest.raises(UserError, match="one label per value"):
+        paired_bootstrap(np.ones(4), np.zeros(4), groups=np.arange(3))

@@ -1,4 +1,5 @@
-"""Percentile bootstrap intervals and a paired bootstrap test over per-user values.
+"""Percentile bootstrap intervals and a paired bootstrap test over per-user values
+(or over users, each with several test examples).
 
 Written with numpy rather than ``scipy.stats.bootstrap`` because the paired test needs
 the resampled mean differences themselves (for the p-value), and drawing them here
@@ -76,6 +77,27 @@ def bootstrap_ci(
     return Interval(mean=float(arr.mean()), low=low, high=high)
 
 
+def _resampled_group_means(
+    values: np.ndarray, groups: np.ndarray, n_resamples: int, seed: int
+) -> np.ndarray:
+    """Means over examples of ``n_resamples`` with-replacement resamples of whole groups.
+
+    A user with ten test positions is one draw, not ten: examples of one user are
+    correlated, and resampling them one by one gives intervals that are too narrow."""
+    _, codes = np.unique(groups, return_inverse=True)
+    sums = np.bincount(codes, weights=values)
+    counts = np.bincount(codes).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    g = len(sums)
+    block = max(1, _BLOCK_CELLS // g)
+    means = np.empty(n_resamples, dtype=np.float64)
+    for start in range(0, n_resamples, block):
+        stop = min(start + block, n_resamples)
+        idx = rng.integers(0, g, size=(stop - start, g))
+        means[start:stop] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    return means
+
+
 def paired_bootstrap(
     a: np.ndarray,
     b: np.ndarray,
@@ -83,6 +105,7 @@ def paired_bootstrap(
     n_resamples: int = 1000,
     alpha: float = 0.05,
     seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> PairedResult:
     """Paired bootstrap of ``mean(a) - mean(b)`` over the same users.
 
@@ -93,6 +116,10 @@ def paired_bootstrap(
     ``c = #{D* <= 0}`` if ``D > 0``, ``#{D* >= 0}`` if ``D < 0``, ``B`` if ``D == 0``:
     ``p = min(1, 2 * (c + 1) / (B + 1))``. The +1 keeps p above zero, as B resamples
     cannot show a probability below ``1 / (B + 1)``; the smallest p is ``2 / (B + 1)``.
+
+    ``groups`` (one label per value, e.g. the user of each test example) resamples whole
+    groups instead of single values: the cluster bootstrap for splits with several test
+    examples per user (user-disjoint, every position).
     """
     arr_a = _check(a, "a", n_resamples, alpha)
     arr_b = _check(b, "b", n_resamples, alpha)
@@ -103,7 +130,13 @@ def paired_bootstrap(
         )
     diff = arr_a - arr_b
     observed = float(diff.mean())
-    means = _resampled_means(diff, n_resamples, seed)
+    if groups is None:
+        means = _resampled_means(diff, n_resamples, seed)
+    else:
+        labels = np.asarray(groups)
+        if labels.shape != diff.shape:
+            raise UserError(f"groups needs one label per value ({len(diff)}), got {labels.shape}")
+        means = _resampled_group_means(diff, labels, n_resamples, seed)
     if observed > 0:
         other_side = int((means <= 0).sum())
     elif observed < 0:
