@@ -38,7 +38,7 @@ def blue_config(args: argparse.Namespace) -> Any:
     """The settings both paths share, as the project's config (the bare path reads it too)."""
     from profilerec.methods.blue.config import BlueConfig
 
-    return BlueConfig(
+    today: dict[str, Any] = dict(
         model=args.model,
         embedder=embedder_spec(args),
         max_steps=args.steps,
@@ -49,8 +49,9 @@ def blue_config(args: argparse.Namespace) -> Any:
         weight_next_item=0.2,
         threads=args.threads,
         **({"eval_examples": args.eval_examples} if args.eval_examples else {}),
-        **parse_sets(args.set or []),
     )
+    # a --set/--change may override any of today's settings (a dict merge, not kwargs twice)
+    return BlueConfig(**{**today, **parse_sets(args.set or [])})
 
 
 def parse_sets(pairs: list[str]) -> dict[str, Any]:
