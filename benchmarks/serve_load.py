@@ -147,6 +147,12 @@ def main() -> None:
     ap.add_argument("--dataset", type=Path, required=True)
     ap.add_argument("--profiles", action="append", default=[], help="NAME=DIR (repeatable)")
     ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument(
+        "--mixed-seconds",
+        type=float,
+        help="length of the mixed run (default --seconds): long enough for many generations "
+        "shows whether memory levels off",
+    )
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument(
         "--posters", type=int, default=2, help="clients sending POST /v1/profiles in the mixed run"
@@ -194,15 +200,16 @@ def main() -> None:
             time.sleep(0.5)
         print(f"server ready after {time.monotonic() - t0:.1f} s", flush=True)
         results = {}
-        for name, posters in (
-            ("GET only", 0),
-            (f"mixed ({args.posters} POST clients)", args.posters),
+        for name, posters, seconds in (
+            ("GET only", 0, args.seconds),
+            (f"mixed ({args.posters} POST clients)", args.posters, args.mixed_seconds),
         ):
             results[name] = asyncio.run(
-                phase(base, server.pid, args.seconds, args.clients, posters)
+                phase(base, server.pid, seconds or args.seconds, args.clients, posters)
             )
         print(
-            f"\n{args.clients} clients x {args.seconds:.0f} s per run; server RSS sampled each second\n"
+            f"\n{args.clients} clients; GET-only run {args.seconds:.0f} s, mixed run "
+            f"{args.mixed_seconds or args.seconds:.0f} s; server RSS sampled each second\n"
         )
         print(
             "| run | request | n | req/s | p50 ms | p99 ms | errors (non-2xx except queue 503) | queue 503s | RSS MiB first / last / max |"
