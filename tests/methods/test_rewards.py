@@ -30,7 +30,7 @@ class KeywordEmbedder:
 ITEMS = np.eye(len(AXES), dtype=np.float32) + 0.05  # item i is about AXES[i]
 
 
-@pytest.mark.parametrize("variant", ["logprob", "rank", "margin", "ndcg"])
+@pytest.mark.parametrize("variant", ["logprob", "rank", "margin", "ndcg", "mrr"])
 def test_profile_nearer_positive_gets_more_reward(variant: str) -> None:
     reward = EmbeddingReward(KeywordEmbedder(), ITEMS, n_negatives=4, variant=variant)  # type: ignore[arg-type]
     near = "Loves lipstick, more lipstick and a bit of shampoo"
@@ -144,3 +144,18 @@ def test_multi_positive_ndcg_averages_each_positive_rank() -> None:
     # it (ties count against it), so guitar ranks 5 of 5: 1 / log2(6)
     expected = (1.0 + 1.0 / np.log2(6)) / 2
     assert reward.score(vec, [0, 3], []) == pytest.approx(expected)
+
+
+def test_mrr_reward_is_the_reciprocal_rank_over_the_whole_catalogue() -> None:
+    reward = EmbeddingReward(KeywordEmbedder(), ITEMS, n_negatives=0, variant="mrr")
+    # n_negatives=0: every item but the positive (0) and the history (3) is a negative
+    assert sorted(reward.negatives([0], [3])) == [1, 2, 4, 5]
+    got = reward([None] * 3, ["lipstick", "lipstick shampoo shampoo", "tent guitar coffee socks"],
+                 positives=[[0]] * 3, history_idx=[[3]] * 3)  # fmt: skip
+    # shampoo beats lipstick in the second; tent, coffee and socks in the third (guitar is history)
+    assert got == pytest.approx([1.0, 1 / 2, 1 / 4])
+
+
+def test_negative_count_below_zero_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="n_negatives"):
+        EmbeddingReward(KeywordEmbedder(), ITEMS, n_negatives=-1)  # type: ignore[arg-type]

@@ -50,7 +50,9 @@ class BlueConfig:
         128, "Negatives sampled per example for the embedding reward (paper: 128)."
     )
     reward_temperature: float = _f(0.05, "Softmax temperature over cosine similarities.")
-    reward_variant: str = _f("logprob", "Embedding reward form: logprob, rank, margin or ndcg.")
+    reward_variant: str = _f(
+        "logprob", "Embedding reward form: logprob, rank, margin, ndcg or mrr."
+    )
     weight_embedding: float = _f(1.0, "Weight of the embedding reward.")
     weight_next_item: float = _f(0.2, "Weight of the text-space next-item reward (0 disables).")
     weight_shaping: float = _f(1.0, "Weight of the shaping penalties.")

@@ -11,7 +11,7 @@ from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
 from profilerec.methods.rewards.base import completion_text, group_rng
 
-Variant = Literal["logprob", "rank", "margin", "ndcg"]
+Variant = Literal["logprob", "rank", "margin", "ndcg", "mrr"]
 
 
 class EmbeddingReward:
@@ -30,6 +30,11 @@ class EmbeddingReward:
         against it): top-heavy like the NDCG@10 it is judged on. ``logprob`` and ``rank``
         weigh a badly ranked user's gain as much as a well ranked one's, and on All_Beauty
         they were raised by generic profiles that retrieve worse (docs/results.md).
+      - ``mrr``: ``1 / rank`` of the positive among the 1 + N. Without a cutoff the
+        ``ndcg`` discount is nearly flat deep in the list (rank 64 of 129 still earns 0.17),
+        so a generic profile earns about as much as a sharp one; ``1 / rank`` falls to 0.016
+        there, and with ``n_negatives=0`` (the whole catalogue minus the user's history and
+        positives) it is the reciprocal rank the test metric sees.
     """
 
     __name__ = "embedding"
@@ -44,10 +49,13 @@ class EmbeddingReward:
         variant: Variant = "logprob",
         seed: int = 0,
     ) -> None:
-        if variant not in ("logprob", "rank", "margin", "ndcg"):
+        if variant not in ("logprob", "rank", "margin", "ndcg", "mrr"):
             raise UserError(
-                f"unknown embedding reward variant {variant!r}; use logprob, rank, margin or ndcg"
+                f"unknown embedding reward variant {variant!r}; "
+                "use logprob, rank, margin, ndcg or mrr"
             )
+        if n_negatives < 0:
+            raise UserError("n_negatives must be >= 0 (0 = the whole catalogue)")
         if temperature <= 0:
             raise UserError("the reward temperature must be > 0")
         norms = np.linalg.norm(item_vectors, axis=1, keepdims=True)
@@ -61,6 +69,8 @@ class EmbeddingReward:
     def negatives(self, positives: Sequence[int], history: Sequence[int]) -> np.ndarray:
         excluded = set(positives) | set(history)
         pool = np.setdiff1d(np.arange(len(self.items)), np.fromiter(excluded, dtype=np.int64))
+        if self.n_negatives == 0:
+            return pool  # every other item: the full-catalogue rank, as in evaluation
         rng = group_rng(self.seed, tuple(positives), tuple(history))
         size = min(self.n_negatives, len(pool))
         return rng.choice(pool, size=size, replace=False)
@@ -96,6 +106,8 @@ class EmbeddingReward:
                 values.append(float((s_neg < s_pos).mean()) if len(s_neg) else 1.0)
             elif self.variant == "ndcg":
                 values.append(1.0 / float(np.log2(2 + int((s_neg >= s_pos).sum()))))
+            elif self.variant == "mrr":
+                values.append(1.0 / (1 + int((s_neg >= s_pos).sum())))
             else:
                 values.append(s_pos - float(s_neg.mean()) if len(s_neg) else s_pos)
         return float(np.mean(values))
