@@ -1,0 +1,62 @@
+"""Markdown tables of a `profilerec qa` run's metrics.json (for docs/results.md).
+
+Usage: python scripts/qa_table.py QA_DIR
+Rating: MAE, RMSE, digit accuracy [95% CI] per context and trivial predictor, with the paired
+MAE difference against `history`, `item_mean` and `user_mean`. Choice: accuracy [95% CI] with
+the paired difference against `history` and `popularity`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def cell(m: dict[str, Any], ci: dict[str, Any], task: str, name: str, metric: str) -> str:
+    lo, hi = ci[task][name][metric]
+    return f"{m[task][name][metric]:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def diff(comps: list[dict[str, Any]], task: str, name: str, ref: str, metric: str) -> str:
+    if name == ref:
+        return "(reference)"
+    for c in comps:
+        if (c["task"], c["context"], c["reference"], c["metric"]) == (task, name, ref, metric):
+            lo, hi = c["ci"]
+            return f"{c['mean_diff']:+.3f} [{lo:+.3f}, {hi:+.3f}], p={c['p_value']:.3f}"
+    return "–"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("qa_dir", type=Path)
+    args = parser.parse_args()
+    data = json.loads((args.qa_dir / "metrics.json").read_text())
+    m, ci, comps = data["metrics"], data["ci"], data["comparisons"]
+    print(f"{data['n_examples']} {data['split']} examples, reader {data['reader']}\n")
+    if "rating" in m:
+        refs = ("history", "item_mean", "user_mean")
+        print(
+            "| context | MAE | RMSE | digit acc. | "
+            + " | ".join(f"MAE − {r} [CI], p" for r in refs)
+            + " |"
+        )
+        print("|---" * (4 + len(refs)) + "|")
+        for name in m["rating"]:
+            cells = [cell(m, ci, "rating", name, k) for k in ("mae", "rmse", "accuracy")]
+            cells += [diff(comps, "rating", name, r, "mae") for r in refs]
+            print(f"| {name} | " + " | ".join(cells) + " |")
+        print()
+    if "choice" in m:
+        print("| context | choice accuracy | − history [CI], p | − popularity [CI], p |")
+        print("|---|---|---|---|")
+        for name in m["choice"]:
+            cells = [cell(m, ci, "choice", name, "accuracy")]
+            cells += [diff(comps, "choice", name, r, "accuracy") for r in ("history", "popularity")]
+            print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
