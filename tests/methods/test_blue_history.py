@@ -66,3 +66,11 @@ def test_every_shipped_blue_example_config_loads() -> None:
         BlueConfig.from_yaml(path)
     compact = BlueConfig.from_yaml(root / "blue_ndcg_compact.yaml").history_format()
     assert compact == HistoryFormat(max_items=5, item_chars=40, snippet_chars=0)
+
+
+def test_reward_form_mistakes_are_caught_before_any_model_loads() -> None:
+    with pytest.raises(UserError, match="reward_variant"):
+        BlueConfig(reward_variant="bogus")
+    with pytest.raises(UserError, match="n_negatives"):
+        BlueConfig(n_negatives=-1)
+    assert BlueConfig(reward_variant="mrr", n_negatives=0).n_negatives == 0

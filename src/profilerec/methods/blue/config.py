@@ -105,6 +105,13 @@ class BlueConfig:
             )
         if self.max_steps < 1 or self.prompts_per_step < 1:
             raise UserError("max_steps and prompts_per_step must be >= 1")
+        if self.reward_variant not in ("logprob", "rank", "margin", "ndcg", "mrr"):
+            raise UserError(
+                f"unknown reward_variant {self.reward_variant!r}; "
+                "use logprob, rank, margin, ndcg or mrr"
+            )
+        if self.n_negatives < 0:
+            raise UserError("n_negatives must be >= 0 (0 = the whole catalogue)")
         if self.history_items < 1 or self.history_item_chars < 1 or self.history_snippet_chars < 0:
             raise UserError(
                 "history_items and history_item_chars must be >= 1, history_snippet_chars >= 0"
