@@ -8,6 +8,7 @@ keeps the interval and the p-value on the very same resamples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,17 +51,25 @@ def _check(values: np.ndarray, what: str, n_resamples: int, alpha: float) -> np.
     return arr
 
 
-def _resampled_means(values: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
-    """Means of ``n_resamples`` with-replacement resamples of ``values``."""
+def _blocked_resamples(
+    n: int, n_resamples: int, seed: int, stat: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``stat`` of ``n_resamples`` with-replacement index draws from ``range(n)``.
+
+    Draws come in blocks of about ``_BLOCK_CELLS`` indices, so memory stays bounded for
+    any ``n``; ``stat`` maps a ``[rows, n]`` index block to one value per row."""
     rng = np.random.default_rng(seed)
-    n = len(values)
     block = max(1, _BLOCK_CELLS // n)
-    means = np.empty(n_resamples, dtype=np.float64)
+    out = np.empty(n_resamples, dtype=np.float64)
     for start in range(0, n_resamples, block):
         stop = min(start + block, n_resamples)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        means[start:stop] = values[idx].mean(axis=1)
-    return means
+        out[start:stop] = stat(rng.integers(0, n, size=(stop - start, n)))
+    return out
+
+
+def _resampled_means(values: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
+    """Means of ``n_resamples`` with-replacement resamples of ``values``."""
+    return _blocked_resamples(len(values), n_resamples, seed, lambda idx: values[idx].mean(axis=1))
 
 
 def _percentiles(means: np.ndarray, alpha: float) -> tuple[float, float]:
@@ -87,15 +96,12 @@ def _resampled_group_means(
     _, codes = np.unique(groups, return_inverse=True)
     sums = np.bincount(codes, weights=values)
     counts = np.bincount(codes).astype(np.float64)
-    rng = np.random.default_rng(seed)
-    g = len(sums)
-    block = max(1, _BLOCK_CELLS // g)
-    means = np.empty(n_resamples, dtype=np.float64)
-    for start in range(0, n_resamples, block):
-        stop = min(start + block, n_resamples)
-        idx = rng.integers(0, g, size=(stop - start, g))
-        means[start:stop] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
-    return means
+    return _blocked_resamples(
+        len(sums),
+        n_resamples,
+        seed,
+        lambda idx: sums[idx].sum(axis=1) / counts[idx].sum(axis=1),
+    )
 
 
 def paired_bootstrap(
