@@ -16,6 +16,9 @@ from bad_input._inproc import no_model, run_main
         (["--set", "learning_rate=-1e-4"], "--set: learning_rate must be > 0, not -0.0001"),
         (["--set", "learning_rate=0"], "learning_rate must be > 0"),
         (["--method", "bogus"], "unknown training method 'bogus'"),
+        (["--method", "embedder", "--set", "epochs=0"], "epochs must be at least 1"),
+        (["--method", "embedder", "--backbone", "sasrec"], "--backbone does not apply"),
+        (["--method", "embedder", "--set", "batch_size=1"], "batch_size must be at least 2"),
     ],
 )
 def test_refused_before_models_load(
@@ -28,6 +31,7 @@ def test_refused_before_models_load(
 ) -> None:
     monkeypatch.setattr(train_cli, "make_embedder", no_model)
     monkeypatch.setattr("profilerec.methods.blue.trainer.train_blue", no_model)
+    monkeypatch.setattr("profilerec.methods.embedder.tune_embedder", no_model)
     code, err = run_main(
         monkeypatch, capsys, "train", demo_dataset, "--out", tmp_path / "run", *args
     )

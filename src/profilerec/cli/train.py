@@ -20,6 +20,7 @@ from profilerec.errors import UserError
 
 PROFILER_METHODS = ("blue", "rlpf", "judge")
 RECOMMENDER_METHODS = ("proex", "pte")
+EMBEDDER_METHODS = ("embedder",)
 
 
 @dataclass
@@ -79,9 +80,11 @@ def run_train(req: TrainRequest, load_embedder: Any) -> str:
         return _train_proex(req, load_embedder)
     if req.method == "pte":
         return _train_pte(req, load_embedder)
+    if req.method == "embedder":
+        return _train_embedder(req)
     raise UserError(
         f"unknown training method {req.method!r}; choose one of "
-        f"{', '.join(PROFILER_METHODS + RECOMMENDER_METHODS)}"
+        f"{', '.join(PROFILER_METHODS + RECOMMENDER_METHODS + EMBEDDER_METHODS)}"
     )
 
 
@@ -180,6 +183,25 @@ def _train_pte(req: TrainRequest, load_embedder: Any) -> str:
     return f"metrics, slices and ranks written to {req.out_dir}"
 
 
+def _train_embedder(req: TrainRequest) -> str:
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.embedder import EmbedderTuneConfig, tune_embedder
+
+    _only_for(req, set())
+    data = read_yaml_options(req.config, "embedder") if req.config else {}
+    source = str(req.config) if req.config else "--set"
+    overrides = _overrides(req.sets, seed=req.seed, epochs=req.max_steps, embedder=req.embedder)
+    cfg = from_mapping(EmbedderTuneConfig, data, source, **overrides)
+    ds = Dataset.load(req.dataset)
+    summary = tune_embedder(ds, req.out_dir, cfg)
+    first = summary["epochs"][0]["valid_ndcg@10"]
+    return (
+        f"{summary['n_pairs']} training pairs; validation NDCG@10 {first:.4f} (base) -> "
+        f"{summary['best_valid_ndcg@10']:.4f} (epoch {summary['best_epoch']}); evaluate with "
+        f"--embedder sentence-transformers:{summary['embedder']}"
+    )
+
+
 @app.command()
 def train(
     dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
@@ -190,7 +212,8 @@ def train(
         str,
         typer.Option(
             help="blue, rlpf or judge (train the profiler LLM); proex or pte (train a "
-            "recommender on profile embeddings)."
+            "recommender on profile embeddings); embedder (fine-tune the retrieval embedder "
+            "on training pairs)."
         ),
     ] = "blue",
     config: Annotated[
@@ -204,7 +227,10 @@ def train(
     ] = None,
     max_steps: Annotated[
         int | None,
-        typer.Option(help="GRPO steps (blue/rlpf/judge) or epochs of each backbone (proex/pte)."),
+        typer.Option(
+            help="GRPO steps (blue/rlpf/judge), epochs of each backbone (proex/pte) or of "
+            "the embedder (embedder)."
+        ),
     ] = None,
     model: Annotated[
         str | None, typer.Option(help="Profiler LLM id/path (default: bundled SmolLM2).")

@@ -9,6 +9,7 @@ the updated embedder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,11 @@ def finetune_embedder(
     batch_size: int = 16,
     lr: float = 2e-5,
     seed: int = 0,
+    on_batch: Callable[[], None] | None = None,
 ) -> float:
-    """One MNRL fine-tuning pass (in-batch negatives) in place; returns the mean loss."""
+    """MNRL fine-tuning (in-batch negatives) in place; returns the mean loss.
+
+    ``on_batch`` is called after every optimiser step (a progress bar's advance)."""
     import torch
     from sentence_transformers import losses
 
@@ -54,7 +58,9 @@ def finetune_embedder(
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total, batches = total + float(loss), batches + 1
+            total, batches = total + float(loss.detach()), batches + 1
+            if on_batch is not None:
+                on_batch()
     model.eval()
     return total / max(batches, 1)
 
