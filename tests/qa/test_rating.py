@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pytest
 import torch
 
@@ -58,3 +59,23 @@ def test_true_ratings_and_trivial_predictors_use_training_ratings_only(dataset: 
     assert pred["global_mean"].tolist() == [30 / 8] * 4
     errors = rating.trivial_scores(pred["user_mean"], np.array([5.0, 5.0, 5.0, 2.0]))
     assert errors["correct"].tolist() == [0.0, 0.0, 0.0, 0.0]  # rint(3.5) = 4, rint(4.5) = 4
+
+
+def test_user_mean_of_an_unseen_user_is_the_mean_of_its_own_earlier_ratings(
+    dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user-disjoint test user has no training rating: its history (before the target) counts."""
+    test = dataset.split("test").sort("example_id")
+    full = dataset.train_interactions()
+    monkeypatch.setattr(
+        type(dataset), "train_interactions", lambda self: full.filter(pl.col("user_id") != "u1")
+    )
+    pred = rating.trivial_predictions(dataset, test)
+    row = test.filter(pl.col("user_id") == "u1")
+    inter = dataset.interactions.filter(pl.col("user_id") == "u1")
+    earlier = dict(zip(inter["item_id"], inter["rating"], strict=True))
+    expected = float(np.mean([earlier[i] for i in row["history"][0]]))
+    k = test["user_id"].to_list().index("u1")
+    assert pred["user_mean"][k] == pytest.approx(expected)
+    assert row["item_id"][0] not in row["history"][0]  # the target's rating is not in it
+    assert [p for j, p in enumerate(pred["user_mean"]) if j != k] == [3.5, 4.5, 5.0]

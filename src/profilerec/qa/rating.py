@@ -45,14 +45,24 @@ def true_ratings(ds: Dataset, examples: pl.DataFrame) -> np.ndarray:
 def trivial_predictions(ds: Dataset, examples: pl.DataFrame) -> dict[str, np.ndarray]:
     """User, item and global mean rating over ``train_interactions()`` (no target, nothing later).
 
-    A user or item with no training rating falls back to the global mean.
+    A user with no training rating (every test user of a user-disjoint split) gets the mean
+    of the ratings in the example's own history, all given before the target; a user with
+    neither, or an item with no training rating, falls back to the global mean.
     """
     train = ds.train_interactions().drop_nulls("rating")
     glob = float(train["rating"].mean())  # type: ignore[arg-type]
     user = dict(train.group_by("user_id").agg(pl.col("rating").mean()).iter_rows())
     item = dict(train.group_by("item_id").agg(pl.col("rating").mean()).iter_rows())
+    unseen = [u not in user for u in examples["user_id"]]
+    fallback = np.full(examples.height, glob)
+    if any(unseen):
+        for k, entries in enumerate(ds.history_entries(examples.filter(pl.Series(unseen)))):
+            past = [e.rating for e in entries if e.rating is not None]
+            fallback[np.flatnonzero(unseen)[k]] = float(np.mean(past)) if past else glob
     return {
-        "user_mean": np.array([user.get(u, glob) for u in examples["user_id"]]),
+        "user_mean": np.array(
+            [user.get(u, fallback[k]) for k, u in enumerate(examples["user_id"])]
+        ),
         "item_mean": np.array([item.get(i, glob) for i in examples["item_id"]]),
         "global_mean": np.full(examples.height, glob),
     }
