@@ -1,8 +1,10 @@
 """Paired bootstrap between any two methods of an evaluation (beyond its one --reference).
 
-Usage: python scripts/paired.py EVAL_DIR METHOD REFERENCE [--k 10] [--by-user]
+Usage: python scripts/paired.py EVAL_DIR METHOD REFERENCE [--k 10] [--by-user] [--reference-from DIR]
 Reads EVAL_DIR/ranks.parquet (one target rank per method and example) and prints
-Recall@k and NDCG@k of METHOD minus REFERENCE on the examples both ranked. ``--by-user``
+Recall@k and NDCG@k of METHOD minus REFERENCE on the examples both ranked.
+``--reference-from DIR`` reads REFERENCE from another evaluation of the same examples (e.g.
+the same method under the frozen embedder, METHOD under a tuned one). ``--by-user``
 resamples users, not examples (cluster bootstrap: for splits with several test examples per
 user, whose examples are correlated); the last column then counts users.
 """
@@ -24,17 +26,27 @@ def main() -> None:
     parser.add_argument("reference")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--by-user", action="store_true", help="resample users, not examples")
+    parser.add_argument(
+        "--reference-from", type=Path, default=None, help="evaluation folder holding REFERENCE"
+    )
     args = parser.parse_args()
     ranks = pl.read_parquet(args.eval_dir / "ranks.parquet")
-    known = set(ranks["method"].unique())
-    for name in (args.method, args.reference):
+    ref_dir = args.reference_from or args.eval_dir
+    ref_ranks = pl.read_parquet(ref_dir / "ranks.parquet") if args.reference_from else ranks
+    for name, frame, where in (
+        (args.method, ranks, args.eval_dir),
+        (args.reference, ref_ranks, ref_dir),
+    ):
+        known = set(frame["method"].unique())
         if name not in known:
-            parser.error(f"{name!r} is not in {args.eval_dir}; methods: {', '.join(sorted(known))}")
+            parser.error(f"{name!r} is not in {where}; methods: {', '.join(sorted(known))}")
     both = (
         ranks.filter(pl.col("method") == args.method)
         .select("example_id", "user_id", a="target_rank")
         .join(
-            ranks.filter(pl.col("method") == args.reference).select("example_id", b="target_rank"),
+            ref_ranks.filter(pl.col("method") == args.reference).select(
+                "example_id", b="target_rank"
+            ),
             on="example_id",
         )
     )
