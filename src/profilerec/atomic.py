@@ -92,3 +92,11 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``path`` through a temporary file and a rename: readers see old or new, never half."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

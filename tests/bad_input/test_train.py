@@ -19,6 +19,10 @@ from bad_input._inproc import no_model, run_main
         (["--method", "embedder", "--set", "epochs=0"], "epochs must be at least 1"),
         (["--method", "embedder", "--backbone", "sasrec"], "--backbone does not apply"),
         (["--method", "embedder", "--set", "batch_size=1"], "batch_size must be at least 2"),
+        (
+            ["--method", "embedder", "--embedder", "openai:m@http://localhost:1"],
+            "must be a sentence-transformers model",
+        ),
     ],
 )
 def test_refused_before_models_load(

@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 from rich.console import Console
 
+from profilerec.atomic import write_text_atomic
 from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
@@ -228,7 +229,7 @@ def run_evaluate(
     )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_text(out_dir / METRICS_FILE, json.dumps(result, indent=2))
+    write_text_atomic(out_dir / METRICS_FILE, json.dumps(result, indent=2))
     ranks = pl.concat(rank_rows)
     ranks.write_parquet(out_dir / (RANKS_FILE + ".tmp"))
     os.replace(out_dir / (RANKS_FILE + ".tmp"), out_dir / RANKS_FILE)
@@ -298,9 +299,3 @@ def summarise(per_user: dict[str, dict[str, np.ndarray]], config: EvaluateConfig
                     }
                 )
     return {"metrics": metrics, "ci": ci, "reference": ref, "comparisons": comparisons}
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

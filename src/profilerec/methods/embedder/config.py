@@ -53,3 +53,17 @@ class EmbedderTuneConfig:
             raise UserError(f"learning_rate must be > 0, not {self.learning_rate}")
         if self.valid_examples < 0 or self.threads < 0:
             raise UserError("valid_examples and threads must be >= 0")
+        prefix, _, name = self.embedder.partition(":")
+        if self.embedder.strip() not in ("sentence-transformers", "minilm") and not (
+            prefix.strip() == "sentence-transformers" and name.strip()
+        ):
+            raise UserError(
+                f"the tuned embedder must be a sentence-transformers model "
+                f"(`sentence-transformers` or `sentence-transformers:ID_OR_FOLDER`), "
+                f"not {self.embedder!r}"
+            )
+
+    @property
+    def base_model(self) -> str | None:
+        """The model to load: an id or folder, or ``None`` for the bundled MiniLM."""
+        return self.embedder.partition(":")[2].strip() or None

@@ -13,7 +13,6 @@ target is a training interaction, so no validation or test item reaches the embe
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -24,7 +23,7 @@ import polars as pl
 from rich.console import Console
 from rich.progress import Progress
 
-from profilerec.atomic import atomic_folder
+from profilerec.atomic import atomic_folder, write_text_atomic
 from profilerec.data.dataset import Dataset
 from profilerec.embed.st import SentenceTransformerEmbedder
 from profilerec.errors import UserError
@@ -99,20 +98,12 @@ def _load_progress(run: Path, cfg: EmbedderTuneConfig) -> list[dict[str, Any]]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2))
 
 
-def _save(model: Any, target: Path, max_seq_length: int) -> None:
-    """Save with the evaluation-time token cap (the training cap is a speed setting)."""
-    train_cap = model.max_seq_length
-    model.max_seq_length = max_seq_length
-    try:
-        with atomic_folder(target, _MARKER, "sentence-transformers model") as tmp:
-            model.save(str(tmp))
-    finally:
-        model.max_seq_length = train_cap
+def _save(model: Any, target: Path) -> None:
+    with atomic_folder(target, _MARKER, "sentence-transformers model") as tmp:
+        model.save(str(tmp))
 
 
 def tune_embedder(
@@ -128,11 +119,7 @@ def tune_embedder(
     anchors, positives = training_pairs(ds, cfg.item_text_budget)
     valid = _valid_examples(ds, cfg.valid_examples, cfg.seed)
     item_texts = ds.item_texts(cfg.item_text_budget)
-    base_spec = cfg.embedder.partition(":")[2].strip() or None
-    if cfg.embedder not in ("sentence-transformers", "minilm") and base_spec is None:
-        raise UserError(
-            f"the tuned embedder must be a sentence-transformers model, not {cfg.embedder!r}"
-        )
+    base_spec = cfg.base_model
     console = Console(stderr=True, quiet=not progress)
     run.mkdir(parents=True, exist_ok=True)
     start = len(records)
@@ -168,9 +155,9 @@ def tune_embedder(
                 seed=cfg.seed + epoch,
                 on_batch=lambda task=task: bar.advance(task),
             )
-            embedder.model.max_seq_length = eval_cap
+            embedder.model.max_seq_length = eval_cap  # saved with the evaluation-time cap
             train_s = time.perf_counter() - t0
-            _save(embedder.model, run / "checkpoints" / f"epoch-{epoch}", eval_cap)
+            _save(embedder.model, run / "checkpoints" / f"epoch-{epoch}")
             score = validation_ndcg(embedder, ds, valid, item_texts)
             records.append(
                 {
@@ -192,7 +179,7 @@ def tune_embedder(
         if best["epoch"] == 0
         else SentenceTransformerEmbedder(str(run / "checkpoints" / f"epoch-{best['epoch']}"))
     )
-    _save(chosen.model, run / MODEL_DIR, eval_cap)
+    _save(chosen.model, run / MODEL_DIR)
     summary = {
         "config": asdict(cfg),
         "n_pairs": len(anchors),
