@@ -13,7 +13,7 @@ from profilerec.errors import UserError
 from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.config import BlueConfig
 from profilerec.methods.blue.data import build_rows, select_train_examples
-from profilerec.methods.blue.trainer import history_format_of
+from profilerec.methods.runs import history_format_of
 from profilerec.profile.prompts import HistoryFormat
 
 

@@ -21,7 +21,7 @@ def make_generator(spec: str, adapter: Path | None, batch_size: int, dtype: str 
         kwargs["batch_size"] = batch_size
         kwargs["dtype"] = dtype
         if adapter is not None:
-            from profilerec.methods.blue.trainer import adapter_dir, base_model_of
+            from profilerec.methods.runs import adapter_dir, base_model_of
 
             kwargs["adapter"] = adapter_dir(adapter)
             base = base_model_of(adapter)

@@ -108,9 +108,9 @@ def _history_format(
     """
     fmt = HistoryFormat()
     if adapter is not None:
-        from profilerec.methods.blue.trainer import history_format_of
+        from profilerec.methods.runs import history_format_of, is_run_folder
 
-        run = adapter if (adapter / "blue_config.json").is_file() else adapter.parent
+        run = adapter if is_run_folder(adapter) else adapter.parent
         trained = history_format_of(run)
         if trained is not None and trained != fmt:
             out.print(f"history format of the adapter's run: {trained}")

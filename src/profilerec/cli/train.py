@@ -18,7 +18,7 @@ from profilerec.cli.tables import print_metrics
 from profilerec.configs import from_mapping, parse_sets, read_yaml_options
 from profilerec.errors import UserError
 
-PROFILER_METHODS = ("blue", "rlpf", "judge")
+PROFILER_METHODS = ("blue", "rlpf", "judge", "rft")
 RECOMMENDER_METHODS = ("proex", "pte")
 EMBEDDER_METHODS = ("embedder",)
 
@@ -74,6 +74,8 @@ def _check_positive(cfg: Any, source: str, names: tuple[str, ...]) -> None:
 
 def run_train(req: TrainRequest, load_embedder: Any) -> str:
     """Train as ``req`` asks; returns the line to print."""
+    if req.method == "rft":
+        return _train_rft(req, load_embedder)
     if req.method in PROFILER_METHODS:
         return _train_profiler(req, load_embedder)
     if req.method == "proex":
@@ -113,6 +115,25 @@ def _train_profiler(req: TrainRequest, load_embedder: Any) -> str:
         f"trained {summary['steps']} steps in {summary['seconds']:.0f} s; best validation "
         f"NDCG@10 {best.get('valid_ndcg@10', float('nan')):.4f} at step {best.get('step')}; "
         f"adapter in {req.out_dir}"
+    )
+
+
+def _train_rft(req: TrainRequest, load_embedder: Any) -> str:
+    from profilerec.data.dataset import Dataset
+    from profilerec.methods.rft import RFTConfig, train_rft
+
+    _only_for(req, {"--model"})
+    overrides = _overrides(
+        req.sets, rounds=req.max_steps, model=req.model, embedder=req.embedder, seed=req.seed
+    )
+    data = read_yaml_options(req.config, "rft") if req.config else {}
+    source = str(req.config) if req.config else "--set"
+    cfg = from_mapping(RFTConfig, data, source, **overrides)
+    ds = Dataset.load(req.dataset)
+    s = train_rft(ds, load_embedder(cfg.embedder), req.out_dir, cfg)
+    return (
+        f"validation NDCG@10 {s['round0_valid_ndcg@10']:.4f} (untrained) -> best "
+        f"{s['best_valid_ndcg@10']:.4f} (round {s['best_round']}); adapter in {req.out_dir}"
     )
 
 
@@ -211,7 +232,8 @@ def train(
     method: Annotated[
         str,
         typer.Option(
-            help="blue, rlpf or judge (train the profiler LLM); proex or pte (train a "
+            help="blue, rlpf or judge (train the profiler LLM with GRPO); rft (best-of-N "
+            "profiles by BLUE's reward, distilled by LoRA SFT); proex or pte (train a "
             "recommender on profile embeddings); embedder (fine-tune the retrieval embedder "
             "on training pairs)."
         ),
@@ -228,7 +250,7 @@ def train(
     max_steps: Annotated[
         int | None,
         typer.Option(
-            help="GRPO steps (blue/rlpf/judge), epochs of each backbone (proex/pte) or of "
+            help="GRPO steps (blue/rlpf/judge), rounds (rft), epochs of each backbone (proex/pte) or of "
             "the embedder (embedder)."
         ),
     ] = None,

@@ -31,10 +31,8 @@ from profilerec.methods.rewards import (
     RLPFReward,
     ShapingReward,
 )
-from profilerec.profile.prompts import HistoryFormat, build_prompts
-
-ADAPTER_DIR = "adapter"
-BEST_DIR = "best_adapter"
+from profilerec.methods.runs import ADAPTER_DIR, BEST_DIR
+from profilerec.profile.prompts import build_prompts
 
 
 def load_policy(model: str | None) -> tuple[Any, Any, str]:
@@ -275,29 +273,3 @@ def _defining(config: dict[str, Any]) -> dict[str, Any]:
     """The options that define a run (JSON-normalised, so tuples equal lists)."""
     data = json.loads(json.dumps(config))
     return {k: v for k, v in data.items() if k not in RESUMABLE}
-
-
-def adapter_dir(run: str | Path) -> Path:
-    """The adapter a run folder offers: ``best_adapter`` if validation kept one, else ``adapter``."""
-    run = Path(run)
-    for cand in (run / BEST_DIR, run / ADAPTER_DIR, run):
-        if (cand / "adapter_config.json").is_file():
-            return cand
-    raise UserError(f"{run}: no trained adapter here (expected {BEST_DIR}/ or {ADAPTER_DIR}/)")
-
-
-def history_format_of(run: str | Path) -> HistoryFormat | None:
-    """The history format a run's prompts used (None: not a run folder)."""
-    saved = Path(run) / "blue_config.json"
-    if not saved.is_file():
-        return None
-    # An option added since the run was trained reads as its default.
-    return BlueConfig(
-        **{**BlueConfig().to_dict(), **json.loads(saved.read_text())}
-    ).history_format()
-
-
-def base_model_of(run: str | Path) -> str | None:
-    """The profiler model a run was trained from (None = the bundled SmolLM2)."""
-    saved = Path(run) / "blue_config.json"
-    return json.loads(saved.read_text()).get("model") if saved.is_file() else None

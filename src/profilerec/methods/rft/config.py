@@ -1,0 +1,120 @@
+"""Rejection-sampling fine-tuning configuration (one dataclass, every field with help text)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from profilerec.errors import UserError
+from profilerec.profile.prompts import HistoryFormat
+
+
+def _f(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class RFTConfig:
+    """Best-of-N profiles by BLUE's embedding reward, distilled into the profiler with LoRA SFT.
+
+    The CPU-friendly alternative to GRPO named in STACK.md (rejection sampling / expert
+    iteration): each round samples N profiles per training example, keeps the one whose
+    embedding ranks the user's next training items highest *only where it beats the
+    profile the model writes greedily*, and fine-tunes on those winners. Generation is the
+    whole cost, and it is batched, so a round costs about (N + 1) profile passes.
+    """
+
+    model: str | None = _f(
+        None, "Profiler LLM: HF id or local folder; None = bundled SmolLM2-135M."
+    )
+    embedder: str = _f("sentence-transformers", "Embedder spec for the reward and validation.")
+    template: str = _f("profile", "Prompt template name or file.")
+    history_items: int = _f(5, "History items shown in prompts (most recent).")
+    history_item_chars: int = _f(40, "Characters of each history item's title in prompts.")
+    history_snippet_chars: int = _f(0, "Characters of each review snippet (0 = titles only).")
+    # --- data and reward ---
+    train_examples: int = _f(192, "Training examples sampled from the train split (0 = all).")
+    one_per_user: bool = _f(False, "Use at most one (the latest) training example per user.")
+    n_positives: int = _f(
+        3,
+        "Positives per example: the target plus the user's next training items. One "
+        "positive made best-of-N measure luck on one item (STACK.md's probe).",
+    )
+    item_text_budget: int = _f(300, "Characters of item text embedded.")
+    reward_variant: str = _f("mrr", "Embedding reward form: logprob, rank, margin, ndcg or mrr.")
+    n_negatives: int = _f(0, "Negatives per example (0 = the whole catalogue).")
+    reward_temperature: float = _f(0.05, "Softmax temperature (logprob form only).")
+    # --- sampling and selection ---
+    num_samples: int = _f(4, "Sampled profiles per example, besides the greedy one.")
+    sample_temperature: float = _f(0.8, "Sampling temperature of the candidates.")
+    top_p: float = _f(0.95, "Nucleus mass of the candidates.")
+    min_gain: float = _f(
+        0.0,
+        "Keep an example only if its best sample's reward beats the greedy profile's by more "
+        "than this; otherwise the model already writes what wins and the example is dropped.",
+    )
+    max_new_tokens: int = _f(48, "Maximum tokens per profile.")
+    gen_batch_size: int = _f(16, "Prompts per generation batch (also the resume unit).")
+    rounds: int = _f(1, "Sample-select-train rounds (each samples from the latest adapter).")
+    # --- supervised fine-tuning (TRL SFTTrainer + PEFT LoRA) ---
+    epochs: int = _f(2, "SFT epochs over each round's winners.")
+    learning_rate: float = _f(2e-4, "LoRA learning rate.")
+    batch_size: int = _f(8, "Winners per SFT step.")
+    lora_r: int = _f(16, "LoRA rank.")
+    lora_alpha: int = _f(32, "LoRA alpha.")
+    lora_dropout: float = _f(0.05, "LoRA dropout.")
+    lora_targets: tuple[str, ...] = _f(
+        ("q_proj", "k_proj", "v_proj", "o_proj"), "Modules given LoRA."
+    )
+    bf16: bool = _f(
+        False,
+        "bf16 autocast for generation and SFT (fast only where the CPU has AVX-512 BF16 / AMX).",
+    )
+    # --- validation ---
+    eval_examples: int = _f(0, "Validation examples profiled greedily after each round (0 = all).")
+    threads: int | None = _f(None, "torch threads (None = torch default).")
+    seed: int = _f(0, "Seed for example sampling, candidates and SFT order.")
+
+    def __post_init__(self) -> None:
+        for name in (
+            "num_samples",
+            "max_new_tokens",
+            "gen_batch_size",
+            "rounds",
+            "epochs",
+            "batch_size",
+            "n_positives",
+            "history_items",
+            "history_item_chars",
+        ):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if not self.learning_rate > 0 or not self.sample_temperature > 0:
+            raise UserError("learning_rate and sample_temperature must be > 0")
+        if not 0 < self.top_p <= 1:
+            raise UserError(f"top_p must be in (0, 1], not {self.top_p}")
+        if self.reward_variant not in ("logprob", "rank", "margin", "ndcg", "mrr"):
+            raise UserError(
+                f"unknown reward_variant {self.reward_variant!r}; "
+                "use logprob, rank, margin, ndcg or mrr"
+            )
+        for name in ("n_negatives", "train_examples", "eval_examples", "history_snippet_chars"):
+            if getattr(self, name) < 0:
+                raise UserError(f"{name} must be >= 0, not {getattr(self, name)}")
+        self.lora_targets = tuple(self.lora_targets)
+
+    def history_format(self) -> HistoryFormat:
+        """How this run renders histories (training, validation and its test profiles)."""
+        return HistoryFormat(
+            max_items=self.history_items,
+            item_chars=self.history_item_chars,
+            snippet_chars=self.history_snippet_chars,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+#: Options that may change when a run is resumed: they do not change what is learnt.
+RESUMABLE = ("rounds", "threads")
