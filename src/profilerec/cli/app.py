@@ -45,6 +45,15 @@ DtypeOption = Annotated[
 ]
 
 
+#: ``--device``, shared by every command that runs a transformers generator.
+DeviceOption = Annotated[
+    str,
+    typer.Option(
+        help="transformers generator device: auto (cuda when a GPU is visible, else cpu), cpu, cuda, cuda:N."
+    ),
+]
+
+
 def _pair(text: str) -> tuple[str, str]:
     """``KEY=VALUE`` from a repeatable option such as ``--column``."""
     if "=" not in text:

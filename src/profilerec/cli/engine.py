@@ -50,7 +50,9 @@ def ray_options(engine: str, workers: int, address: str | None, gpus: float) -> 
     return options
 
 
-def make_runner(options: Any, spec: str, adapter: Path | None, batch_size: int, dtype: str) -> Any:
+def make_runner(
+    options: Any, spec: str, adapter: Path | None, batch_size: int, dtype: str, device: str = "auto"
+) -> Any:
     """A generator for local runs, or a RayRunner whose actors each build that generator.
 
     The actors call the same ``make_generator`` as a local run, so ``--adapter``/``--dtype``
@@ -59,13 +61,13 @@ def make_runner(options: Any, spec: str, adapter: Path | None, batch_size: int, 
     from profilerec.cli.loaders import make_generator
 
     if options is None:
-        return make_generator(spec, adapter, batch_size, dtype)
+        return make_generator(spec, adapter, batch_size, dtype, device)
     from profilerec.engines.ray_profile import RayRunner
     from profilerec.llm import parse_spec
 
     parse_spec(spec)  # a malformed spec fails here, before Ray starts
     with console.status(f"starting Ray actors for {spec} ..."):
-        return RayRunner(partial(make_generator, spec, adapter, batch_size, dtype), options)
+        return RayRunner(partial(make_generator, spec, adapter, batch_size, dtype, device), options)
 
 
 def make_engine_embedder(options: Any, spec: str) -> Any:

@@ -12,13 +12,33 @@ from profilerec.cli.app import console
 from profilerec.errors import DataError, UserError
 
 
-def make_generator(spec: str, adapter: Path | None, batch_size: int, dtype: str = "auto") -> Any:
-    """The generator ``spec`` names; ``--adapter``/``--dtype`` apply only to transformers."""
+def resolve_device(device: str) -> str:
+    """``auto`` -> cuda when torch sees a GPU, else cpu; a device this machine lacks is a user error."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError) as exc:
+        raise UserError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from exc
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device {device!r}: no GPU is visible to torch here; use cpu")
+    if kind not in ("cpu", "cuda"):
+        raise UserError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N")
+    return device
+
+
+def make_generator(
+    spec: str, adapter: Path | None, batch_size: int, dtype: str = "auto", device: str = "auto"
+) -> Any:
+    """The generator ``spec`` names; ``--adapter``/``--dtype``/``--device`` apply only to transformers."""
     from profilerec.llm import load_generator
 
     kwargs: dict[str, object] = {}
     if spec.split(":", 1)[0] in ("transformers", "smollm2"):
         kwargs["batch_size"] = batch_size
+        kwargs["device"] = resolve_device(device)
         kwargs["dtype"] = dtype
         if adapter is not None:
             from profilerec.methods.runs import adapter_dir, base_model_of
@@ -31,6 +51,8 @@ def make_generator(spec: str, adapter: Path | None, batch_size: int, dtype: str 
         raise UserError("--adapter works only with the transformers generator")
     elif dtype != "auto":
         raise UserError("--dtype works only with the transformers generator")
+    elif device != "auto":
+        raise UserError("--device works only with the transformers generator")
     with console.status(Text(f"loading generator {spec} ...")):
         return load_generator(spec, **kwargs)
 

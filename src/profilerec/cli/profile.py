@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from profilerec.cli.app import DtypeOption, app, out
+from profilerec.cli.app import DeviceOption, DtypeOption, app, out
 from profilerec.cli.engine import (
     EngineOption,
     RayAddressOption,
@@ -63,6 +63,7 @@ def profile(
     temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 samples.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     dtype: DtypeOption = "auto",
+    device: DeviceOption = "auto",
     engine: EngineOption = "local",
     workers: WorkersOption = 2,
     ray_address: RayAddressOption = None,
@@ -93,7 +94,7 @@ def profile(
         ds.split(name)
     load_template(template)
     engine_options = ray_options(engine, workers, ray_address, worker_gpus)
-    gen = make_runner(engine_options, generator, adapter, batch_size, dtype)
+    gen = make_runner(engine_options, generator, adapter, batch_size, dtype, device)
     path = run_profile(ds, gen, out_dir, config)
     out.print(f"profiles written to {path}")
 

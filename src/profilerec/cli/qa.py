@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from profilerec.cli.app import DtypeOption, app, out
+from profilerec.cli.app import DeviceOption, DtypeOption, app, out
 from profilerec.cli.loaders import profile_sets
 
 #: Columns of the terminal table: (task, metric, label).
@@ -53,6 +53,7 @@ def qa(
     batch_size: Annotated[int, typer.Option(help="Prompts per forward pass.")] = 8,
     seed: Annotated[int, typer.Option(help="Seed of the choice options and the bootstrap.")] = 0,
     dtype: DtypeOption = "auto",
+    device: DeviceOption = "auto",
     report: Annotated[bool, typer.Option(help="Also write report.html (the QA section).")] = True,
 ) -> None:
     """Profiles as context for personalized QA, with bootstrap CIs and paired tests."""
@@ -87,7 +88,7 @@ def qa(
         profile_texts(examples, frame, name)  # every asked example must have a profile
     from profilerec.cli.loaders import make_generator
 
-    generator = make_generator(reader, None, batch_size, dtype)
+    generator = make_generator(reader, None, batch_size, dtype, device)
     result = run_qa(
         ds, Reader(generator, cache_root() / "qa", batch_size=batch_size), out_dir, config, sets
     )
