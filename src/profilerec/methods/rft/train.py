@@ -178,6 +178,10 @@ def train_rft(
             task_type="CAUSAL_LM",
         ),
     )
+    if torch.cuda.is_available():
+        # SFTTrainer would move the model only in round 1's SFT, after round 0's validation and
+        # round 1's sampling had run on the CPU (seen on an H200: 64 examples in 4 minutes).
+        model.to("cuda")
     started = time.perf_counter()
     done = _logged_rounds(run)
 
