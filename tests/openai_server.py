@@ -141,6 +141,12 @@ class OpenAIServer:
                 try:
                     time.sleep(sleep)
                     status, ctype, text = server.answer(number, self.path, body)
+                finally:
+                    # Counted out before the answer is sent: a client that has read it may
+                    # send its next request before this thread runs again (seen under load),
+                    # and must not be counted as one more request in flight.
+                    server._leave()
+                try:
                     data = text.encode()
                     self.send_response(status)
                     self.send_header("Content-Type", ctype)
@@ -151,8 +157,6 @@ class OpenAIServer:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test); nothing to answer
-                finally:
-                    server._leave()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output quiet
