@@ -14,12 +14,43 @@ from profilerec.profile.prompts import HistoryFormat
 RewardKind = Literal["blue", "rlpf", "judge"]
 
 
+#: ``reward_variant`` values of the embedding reward (methods/rewards/embedding.py).
+REWARD_VARIANTS = ("logprob", "rank", "margin", "ndcg", "mrr")
+
+
 def _f(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
 
+def check_reward_variant(value: str) -> None:
+    if value not in REWARD_VARIANTS:
+        raise UserError(
+            f"unknown reward_variant {value!r}; use {', '.join(REWARD_VARIANTS[:-1])} or mrr"
+        )
+
+
+class ProfilerRunOptions:
+    """What the profiler-training configs (BLUE's, RFT's) share: the history format of their
+    prompts (reused by ``profile --adapter RUN``) and a JSON-able dict of their options."""
+
+    history_items: int
+    history_item_chars: int
+    history_snippet_chars: int
+
+    def history_format(self) -> HistoryFormat:
+        """How this run renders histories (training, validation and its test profiles)."""
+        return HistoryFormat(
+            max_items=self.history_items,
+            item_chars=self.history_item_chars,
+            snippet_chars=self.history_snippet_chars,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+
 @dataclass
-class BlueConfig:
+class BlueConfig(ProfilerRunOptions):
     """Train the profiler LLM with GRPO on an embedding-space reward (BLUE) or a baseline reward."""
 
     reward: RewardKind = _f("blue", "blue (embedding + next-item text + shaping), rlpf, or judge.")
@@ -105,11 +136,7 @@ class BlueConfig:
             )
         if self.max_steps < 1 or self.prompts_per_step < 1:
             raise UserError("max_steps and prompts_per_step must be >= 1")
-        if self.reward_variant not in ("logprob", "rank", "margin", "ndcg", "mrr"):
-            raise UserError(
-                f"unknown reward_variant {self.reward_variant!r}; "
-                "use logprob, rank, margin, ndcg or mrr"
-            )
+        check_reward_variant(self.reward_variant)
         if self.n_negatives < 0:
             raise UserError("n_negatives must be >= 0 (0 = the whole catalogue)")
         if self.history_items < 1 or self.history_item_chars < 1 or self.history_snippet_chars < 0:
@@ -127,14 +154,3 @@ class BlueConfig:
     def from_mapping(cls, data: dict[str, Any], source: str, **overrides: Any) -> BlueConfig:
         """A config from option: value pairs (a YAML file's, or ``--set`` flags)."""
         return from_mapping(cls, data, source, **overrides)
-
-    def history_format(self) -> HistoryFormat:
-        """How this run renders histories (training, validation and its test profiles)."""
-        return HistoryFormat(
-            max_items=self.history_items,
-            item_chars=self.history_item_chars,
-            snippet_chars=self.history_snippet_chars,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from profilerec.errors import UserError
-from profilerec.profile.prompts import HistoryFormat
+from profilerec.methods.blue.config import ProfilerRunOptions, check_reward_variant
 
 
 def _f(default: Any, help: str) -> Any:
@@ -15,7 +14,7 @@ def _f(default: Any, help: str) -> Any:
 
 
 @dataclass
-class RFTConfig:
+class RFTConfig(ProfilerRunOptions):
     """Best-of-N profiles by BLUE's embedding reward, distilled into the profiler with LoRA SFT.
 
     The CPU-friendly alternative to GRPO named in STACK.md (rejection sampling / expert
@@ -94,26 +93,11 @@ class RFTConfig:
             raise UserError("learning_rate and sample_temperature must be > 0")
         if not 0 < self.top_p <= 1:
             raise UserError(f"top_p must be in (0, 1], not {self.top_p}")
-        if self.reward_variant not in ("logprob", "rank", "margin", "ndcg", "mrr"):
-            raise UserError(
-                f"unknown reward_variant {self.reward_variant!r}; "
-                "use logprob, rank, margin, ndcg or mrr"
-            )
+        check_reward_variant(self.reward_variant)
         for name in ("n_negatives", "train_examples", "eval_examples", "history_snippet_chars"):
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must be >= 0, not {getattr(self, name)}")
         self.lora_targets = tuple(self.lora_targets)
-
-    def history_format(self) -> HistoryFormat:
-        """How this run renders histories (training, validation and its test profiles)."""
-        return HistoryFormat(
-            max_items=self.history_items,
-            item_chars=self.history_item_chars,
-            snippet_chars=self.history_snippet_chars,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 #: Options that may change when a run is resumed: they do not change what is learnt.
