@@ -40,9 +40,14 @@ def versus(qa_dir: Path, ref: str, by_user: bool) -> None:
     from profilerec.retrieval import paired_bootstrap
 
     answers = pl.read_parquet(qa_dir / "answers.parquet")
+    contexts = answers["context"].unique(maintain_order=True).to_list()
+    if ref not in contexts:
+        raise SystemExit(
+            f"error: --vs {ref!r} is not a context of {qa_dir}; choose from {contexts}"
+        )
     print(f"\n| context | MAE − {ref} [CI], p | choice accuracy − {ref} [CI], p |")
     print("|---|---|---|")
-    for name in answers["context"].unique(maintain_order=True):
+    for name in contexts:
         if name == ref:
             continue
         cells = []
@@ -67,6 +72,11 @@ def main() -> None:
     args = parser.parse_args()
     data = json.loads((args.qa_dir / "metrics.json").read_text())
     m, ci, comps = data["metrics"], data["ci"], data["comparisons"]
+    known = {name for task in m.values() for name in task}
+    if args.vs and args.vs not in known:
+        raise SystemExit(
+            f"error: --vs {args.vs!r} is not a context here; choose from {sorted(known)}"
+        )
     print(f"{data['n_examples']} {data['split']} examples, reader {data['reader']}\n")
     if "rating" in m:
         refs = ("history", "item_mean", "user_mean")
