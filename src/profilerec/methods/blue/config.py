@@ -120,6 +120,9 @@ class BlueConfig(ProfilerRunOptions):
     # --- validation / checkpoints ---
     eval_every: int = _f(10, "Validation NDCG@10 every N steps (0 = only at the start and end).")
     eval_examples: int = _f(64, "Validation examples profiled (greedy) for NDCG@10.")
+    eval_per_user: int = _f(
+        0, "At most this many validation examples per user (0 = no cap): more users, less noise."
+    )
     save_every: int = _f(10, "Checkpoint every N steps (resumable).")
     threads: int | None = _f(None, "torch threads (None = torch default).")
     seed: int = _f(0, "Seed for sampling examples, negatives and rollouts.")
@@ -139,6 +142,8 @@ class BlueConfig(ProfilerRunOptions):
         check_reward_variant(self.reward_variant)
         if self.n_negatives < 0:
             raise UserError("n_negatives must be >= 0 (0 = the whole catalogue)")
+        if self.eval_examples < 0 or self.eval_per_user < 0:
+            raise UserError("eval_examples and eval_per_user must be >= 0 (0 = no cap)")
         if self.history_items < 1 or self.history_item_chars < 1 or self.history_snippet_chars < 0:
             raise UserError(
                 "history_items and history_item_chars must be >= 1, history_snippet_chars >= 0"

@@ -22,7 +22,7 @@ from profilerec.llm.hf import resolve_dtype
 from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.config import BlueConfig
 from profilerec.methods.blue.data import build_rows, select_train_examples
-from profilerec.methods.blue.validation import BlueCallback, Validator
+from profilerec.methods.blue.validation import BlueCallback, Validator, validation_sample
 from profilerec.methods.rewards import (
     EmbeddingReward,
     JudgeReward,
@@ -146,10 +146,7 @@ def train_blue(
         raise UserError(
             "validation examples are needed to pick the best adapter; the dataset has none"
         )
-    if config.eval_examples and valid.height > config.eval_examples:
-        # A seeded sample across all validation users, not the first users' examples:
-        # head() would give a few users' every position and a noisy, user-driven score.
-        valid = valid.sample(config.eval_examples, seed=config.seed).sort("example_id")
+    valid = validation_sample(valid, config.eval_examples, config.eval_per_user, config.seed)
 
     if config.bf16 and not torch.cuda.is_available() and resolve_dtype("auto") != "bfloat16":
         # Measured: on an AMD EPYC without AVX-512 BF16 one 16-rollout step did not finish in

@@ -22,6 +22,25 @@ from profilerec.retrieval import MRR, NDCG, Recall, rank_by_embeddings
 VALIDATION_DIR = "validation"
 
 
+def validation_sample(valid: pl.DataFrame, n: int, per_user: int, seed: int) -> pl.DataFrame:
+    """The validation examples a run profiles: at most ``per_user`` per user, then ``n`` in all.
+
+    Both draws are seeded and spread over all validation users, never the first users' rows:
+    examples of one user are correlated, so a score over many users with few examples each
+    picks a step with less noise than the same number of examples from a few users.
+    """
+    valid = valid.sort("example_id")
+    if per_user:
+        valid = (
+            valid.with_columns(_r=pl.int_range(pl.len()).shuffle(seed=seed).over("user_id"))
+            .filter(pl.col("_r") < per_user)
+            .drop("_r")
+        )
+    if n and valid.height > n:
+        valid = valid.sample(n, seed=seed)
+    return valid.sort("example_id")
+
+
 def sameness(vecs: np.ndarray) -> float:
     """Mean cosine between two different users' profiles: template collapse shows as a rise."""
     unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)

@@ -72,6 +72,9 @@ class RFTConfig(ProfilerRunOptions):
     )
     # --- validation ---
     eval_examples: int = _f(0, "Validation examples profiled greedily after each round (0 = all).")
+    eval_per_user: int = _f(
+        0, "At most this many validation examples per user (0 = no cap): more users, less noise."
+    )
     threads: int | None = _f(None, "torch threads (None = torch default).")
     seed: int = _f(0, "Seed for example sampling, candidates and SFT order.")
 
@@ -94,7 +97,13 @@ class RFTConfig(ProfilerRunOptions):
         if not 0 < self.top_p <= 1:
             raise UserError(f"top_p must be in (0, 1], not {self.top_p}")
         check_reward_variant(self.reward_variant)
-        for name in ("n_negatives", "train_examples", "eval_examples", "history_snippet_chars"):
+        for name in (
+            "n_negatives",
+            "train_examples",
+            "eval_examples",
+            "eval_per_user",
+            "history_snippet_chars",
+        ):
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must be >= 0, not {getattr(self, name)}")
         self.lora_targets = tuple(self.lora_targets)

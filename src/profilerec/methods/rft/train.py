@@ -29,7 +29,7 @@ from profilerec.llm.hf import resolve_dtype
 from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.data import build_rows, select_train_examples
 from profilerec.methods.blue.trainer import load_policy
-from profilerec.methods.blue.validation import VALIDATION_DIR, Validator
+from profilerec.methods.blue.validation import VALIDATION_DIR, Validator, validation_sample
 from profilerec.methods.rewards import EmbeddingReward
 from profilerec.methods.rft.config import RESUMABLE, RFTConfig
 from profilerec.methods.rft.sample import autocast, sample_round, select_winners
@@ -149,8 +149,7 @@ def train_rft(
     valid = ds.split("valid").sort("example_id")
     if valid.is_empty():
         raise UserError("validation examples are needed to pick the best round; there are none")
-    if cfg.eval_examples and valid.height > cfg.eval_examples:
-        valid = valid.sample(cfg.eval_examples, seed=cfg.seed).sort("example_id")
+    valid = validation_sample(valid, cfg.eval_examples, cfg.eval_per_user, cfg.seed)
     validator = Validator(
         ds,
         valid,

@@ -1,0 +1,45 @@
+"""Which validation examples a training run profiles to pick its best step."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from profilerec.errors import UserError
+from profilerec.methods.blue.config import BlueConfig
+from profilerec.methods.blue.validation import validation_sample
+from profilerec.methods.rft.config import RFTConfig
+
+
+def _valid() -> pl.DataFrame:
+    # user u0 has 20 examples, u1..u9 have 2 each: a plain sample is dominated by u0.
+    users = ["u0"] * 20 + [f"u{i}" for i in range(1, 10) for _ in range(2)]
+    return pl.DataFrame({"example_id": list(range(len(users))), "user_id": users})
+
+
+def test_per_user_cap_spreads_the_sample_over_users() -> None:
+    got = validation_sample(_valid(), 0, 1, seed=0)
+    assert got["user_id"].n_unique() == 10
+    assert got.height == 10
+    assert got["example_id"].is_sorted()
+
+
+def test_per_user_cap_then_total_cap() -> None:
+    got = validation_sample(_valid(), 12, 2, seed=3)
+    assert got.height == 12
+    assert got.group_by("user_id").len()["len"].max() <= 2
+    # seeded: the same call gives the same examples
+    assert got.equals(validation_sample(_valid(), 12, 2, seed=3))
+    assert not got.equals(validation_sample(_valid(), 12, 2, seed=4))
+
+
+def test_zero_means_no_cap() -> None:
+    assert validation_sample(_valid(), 0, 0, seed=0).height == 38
+    assert validation_sample(_valid(), 5, 0, seed=0).height == 5
+
+
+def test_negative_caps_are_refused() -> None:
+    with pytest.raises(UserError, match="eval_per_user"):
+        BlueConfig(eval_per_user=-1)
+    with pytest.raises(UserError, match="eval_per_user"):
+        RFTConfig(eval_per_user=-1)
