@@ -7,6 +7,7 @@ the first also gets its paired difference from the first (paired bootstrap, same
 "Sameness" is the mean cosine between two different users' profiles: it rises when a
 profiler writes one generic profile for everyone.
 Usage: python scripts/reward_on_profiles.py DATA NAME=PROFILES_DIR [...] [--split test]
+       [--variant V] [--negatives N]
 """
 
 from __future__ import annotations
@@ -29,18 +30,25 @@ def main() -> None:
     parser.add_argument("sets", nargs="+")
     parser.add_argument("--split", default="test")
     parser.add_argument("--item-text-budget", type=int, default=300)
-    parser.add_argument("--variant", default="logprob", help="logprob, rank, margin or ndcg")
+    parser.add_argument("--variant", default="logprob", help="logprob, rank, margin, ndcg or mrr")
+    parser.add_argument(
+        "--negatives", type=int, default=128, help="negatives per example (0 = whole catalogue)"
+    )
     args = parser.parse_args()
     ds = Dataset.load(args.dataset)
     embedder = load_embedder("sentence-transformers", cache_dir=embedding_cache_dir())
     reward = EmbeddingReward(
-        embedder, embedder.embed(ds.item_texts(args.item_text_budget)), variant=args.variant
+        embedder,
+        embedder.embed(ds.item_texts(args.item_text_budget)),
+        variant=args.variant,
+        n_negatives=args.negatives,
     )
     examples = ds.split(args.split).sort("example_id")
     targets = [[ds.item_index[i]] for i in examples["item_id"]]
     history = ds.seen_before(examples)
+    negs = f"{args.negatives} negatives" if args.negatives else "whole catalogue"
     print(
-        f"| profiles | embedding reward ({args.variant}, 128 negatives) [95% CI] | examples "
+        f"| profiles | embedding reward ({args.variant}, {negs}) [95% CI] | examples "
         "| vs first set: diff [95% CI], p | sameness |"
     )
     print("|---|---|---:|---|---:|")
