@@ -97,15 +97,22 @@ def paired(run: Path) -> str:
     """Best validation step vs step 0 on the same validation examples (NDCG@10)."""
     best = json.loads((run / "best.json").read_text())["step"]
     folder = run / "validation"
-    a = pl.read_parquet(folder / f"step-{best:06d}.parquet").select("example_id", a="target_rank")
+    a = pl.read_parquet(folder / f"step-{best:06d}.parquet").select(
+        "example_id", "user_id", a="target_rank"
+    )
     b = pl.read_parquet(folder / "step-000000.parquet").select("example_id", b="target_rank")
     both = a.join(b, on="example_id")
     metric = NDCG(10)
+    # Users resampled, not examples: a user's validation examples are correlated.
     d = paired_bootstrap(
-        metric.per_user(both["a"].to_numpy()), metric.per_user(both["b"].to_numpy())
+        metric.per_user(both["a"].to_numpy()),
+        metric.per_user(both["b"].to_numpy()),
+        groups=both["user_id"].to_numpy(),
     )
+    users = both["user_id"].n_unique()
     return (
-        f"step {best} vs step 0, {both.height} validation examples: ndcg@10 "
+        f"step {best} vs step 0, {both.height} validation examples of {users} users "
+        "(users resampled): ndcg@10 "
         f"{d.mean_diff:+.4f} [{d.low:+.4f}, {d.high:+.4f}] p={d.p_value:.3f}"
     )
 
