@@ -97,7 +97,13 @@ def _report(
         # Each positive ranked against the catalogue minus the history and every positive.
         a_all.append(reward.score(vec, pos[:1], hist + pos[1:]))
         b_all.append(reward.score(vec, pos[1:], hist + pos[:1]))
-    frame = cand.with_columns(a=pl.Series(a_all), b=pl.Series(b_all)).drop_nans(["a", "b"])
+    frame = (
+        cand.with_columns(a=pl.Series(a_all), b=pl.Series(b_all))
+        .drop_nans(["a", "b"])
+        .with_columns(a_mean=pl.col("a").mean().over("example_id"))
+    )
+    if frame.is_empty():
+        raise SystemExit("no example has a later training item to compare with")
     between, within = [], []
     for _, g in frame.group_by("example_id", maintain_order=True):
         a, b = g["a"].to_numpy(), g["b"].to_numpy()
@@ -109,11 +115,9 @@ def _report(
             f"| {variant} | {_pooled(groups):+.3f} [{low:+.3f}, {high:+.3f}] | {label} "
             f"| {len(within)}, {frame.height} |"
         )
-    a_dev = np.concatenate([w[0] for w in within])
-    a_mean = np.concatenate(
-        [np.full(len(w[0]), m[0][0]) for w, m in zip(within, between, strict=True)]
-    )
-    share = a_dev.var() / max(a_dev.var() + a_mean.var(), 1e-12)
+    # Total variance = within-example variance + variance of the example means (per profile).
+    within_var = (frame["a"] - frame["a_mean"]).var(ddof=0)
+    share = within_var / max(frame["a"].var(ddof=0), 1e-12)
     print(f"| {variant} | share of A's variance within examples: {share:.3f} | | |")
 
 
