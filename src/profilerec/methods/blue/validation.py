@@ -77,7 +77,11 @@ class Validator:
         was_training = model.training
         model.eval()
         try:
-            gen = TransformersGenerator.wrap(model, tokenizer, "policy", batch_size=16)
+            # 16 keeps CPU memory low; on a GPU a 30-layer 135M model is bound by kernel
+            # launches, so 64 prompts per batch cost about what 16 do (4x faster validation).
+            on_gpu = next(model.parameters()).is_cuda
+            batch = 64 if on_gpu else 16
+            gen = TransformersGenerator.wrap(model, tokenizer, "policy", batch_size=batch)
             texts = gen.generate(self.prompts, self.gen_config)
         finally:
             model.train(was_training)
