@@ -11,7 +11,10 @@ positive (as the ``mrr`` reward does). It prints the correlation of A and B acro
 (their per-example means: users differ in how findable their items are) and within examples
 (deviations from each example's mean: the part GRPO's advantages use), with bootstrap CIs
 over examples.
-Usage: python scripts/reward_signal.py DATA RFT_RUN [--round 1] [--positives 3]
+``--coverage N`` adds a score that needs no future item at all: how well the profile retrieves
+the user's N most recent history items (C; the items its prompt shows), and what picking the
+candidate with the best C does to A (best-of-N at inference time, or a reward without luck).
+Usage: python scripts/reward_signal.py DATA RFT_RUN [--round 1] [--positives 3] [--coverage 5]
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("--round", type=int, default=1)
     parser.add_argument("--positives", type=int, default=3)
+    parser.add_argument(
+        "--coverage", type=int, default=0, help="history items of the coverage score C (0: off)"
+    )
     args = parser.parse_args()
     ds = Dataset.load(args.dataset)
     parts = sorted(
@@ -77,6 +83,8 @@ def main() -> None:
     for variant in ("mrr", "rank"):
         reward = EmbeddingReward(embedder, item_vecs, variant=variant, n_negatives=0)
         _report(variant, reward, cand, vecs, positives, history)
+        if args.coverage:
+            _coverage(variant, reward, cand, vecs, positives, history, args.coverage)
 
 
 def _report(
@@ -119,6 +127,52 @@ def _report(
     within_var = (frame["a"] - frame["a_mean"]).var(ddof=0)
     share = within_var / max(frame["a"].var(ddof=0), 1e-12)
     print(f"| {variant} | share of A's variance within examples: {share:.3f} | | |")
+
+
+def _coverage(
+    variant: str,
+    reward: EmbeddingReward,
+    cand: pl.DataFrame,
+    vecs: np.ndarray,
+    positives: dict[int, list[int]],
+    history: dict[int, list[int]],
+    n: int,
+) -> None:
+    """C = the reward of the last ``n`` history items (the rest of the history excluded, the
+    target never involved), its within-example agreement with A, and best-of-N by C."""
+    a_all, c_all = [], []
+    for vec, eid in zip(vecs, cand["example_id"].to_list(), strict=True):
+        hist = list(history[eid])  # oldest first
+        a_all.append(reward.score(vec, positives[eid][:1], hist + positives[eid][1:]))
+        c_all.append(reward.score(vec, hist[-n:], hist[:-n]) if hist else np.nan)
+    frame = cand.with_columns(a=pl.Series(a_all), c=pl.Series(c_all)).drop_nans(["a", "c"])
+    within = [
+        (g["c"].to_numpy() - g["c"].mean(), g["a"].to_numpy() - g["a"].mean())
+        for _, g in frame.group_by("example_id", maintain_order=True)
+    ]
+    low, high = _boot(within)
+    print(
+        f"| {variant} | C (last {n} history items) vs A: {_pooled(within):+.3f} "
+        f"[{low:+.3f}, {high:+.3f}] | within examples | {len(within)}, {frame.height} |"
+    )
+    # Best-of-N by C against the greedy profile (sample -1) and a random candidate, on A.
+    picked = frame.sort("c", descending=True).group_by("example_id").first().sort("example_id")
+    greedy = frame.filter(pl.col("sample") == -1).sort("example_id")
+    mean_a = frame.group_by("example_id").agg(pl.col("a").mean()).sort("example_id")
+    both = picked.select("example_id", best="a").join(
+        greedy.select("example_id", greedy="a"), on="example_id"
+    )
+    both = both.join(mean_a.select("example_id", any="a"), on="example_id")
+    rng = np.random.default_rng(0)
+    for ref in ("greedy", "any"):
+        d = (both["best"] - both[ref]).to_numpy()
+        boots = [d[rng.integers(0, len(d), len(d))].mean() for _ in range(1000)]
+        lo, hi = np.quantile(boots, [0.025, 0.975])
+        print(
+            f"| {variant} | A of the best-C candidate {both['best'].mean():.4f} vs "
+            f"{'greedy' if ref == 'greedy' else 'a random candidate'} {both[ref].mean():.4f}: "
+            f"{d.mean():+.4f} [{lo:+.4f}, {hi:+.4f}] | best of N | {len(d)} |"
+        )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from profilerec.cli.app import app, main
 # `from profilerec.cli.app import app` and decorates `@app.command()`; add ONE line for it here.
 from profilerec.cli import data  # noqa: F401  (prepare)
 from profilerec.cli import profile  # noqa: F401  (profile, proex-profiles, pte-profiles)
+from profilerec.cli import select  # noqa: F401  (select)
 from profilerec.cli import evaluate  # noqa: F401  (evaluate)
 from profilerec.cli import qa  # noqa: F401  (qa)
 from profilerec.cli import train  # noqa: F401  (train)

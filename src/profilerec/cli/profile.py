@@ -61,6 +61,9 @@ def profile(
     batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 16,
     max_new_tokens: Annotated[int, typer.Option(help="Maximum profile length in tokens.")] = 96,
     temperature: Annotated[float, typer.Option(help="0 = greedy; > 0 samples.")] = 0.0,
+    top_p: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass (sampling only).")
+    ] = 1.0,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     dtype: DtypeOption = "auto",
     device: DeviceOption = "auto",
@@ -84,7 +87,7 @@ def profile(
         batch_size=batch_size,
         limit=limit,
         generation=GenerationConfig(
-            max_new_tokens=max_new_tokens, temperature=temperature, seed=seed
+            max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed
         ),
     )
     # cheap checks before the model loads: the splits exist, the template parses

@@ -1,0 +1,166 @@
+"""The ``select`` stage: best-of-N profiles by history coverage.
+
+Given several candidate profile sets of the same examples (the greedy profile and sampled
+ones, each written by ``profile``), keep per example the candidate whose embedding best
+retrieves the user's own most recent history items. The score needs nothing after the
+example's target, so it is a legitimate test-time choice (unlike a reward on the next item).
+
+Why: on the RFT candidates of the user-disjoint All_Beauty split, GRPO's next-item reward
+differences within a prompt were mostly luck (``scripts/reward_signal.py``), while the
+candidate that best covered the user's last 5 history items ranked the next item higher than
+the greedy profile did (docs/results.md, issue 19). No library does this selection; it is a
+few lines over the project's own reward and embedder.
+
+Output: ``profiles.parquet`` in the ``profile`` stage's schema (so ``evaluate --profiles``
+reads it) and ``selection.parquet`` (example_id, candidate, set, coverage, chosen), both
+written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from profilerec.data.dataset import Dataset
+from profilerec.embed.base import Embedder
+from profilerec.errors import UserError
+from profilerec.methods.rewards import EmbeddingReward
+from profilerec.profile.stage import PROFILES_FILE, load_profiles
+
+SELECTION_FILE = "selection.parquet"
+SCORES = ("rank", "mrr", "ndcg", "margin")
+
+
+@dataclass
+class SelectConfig:
+    """How candidates are scored; written next to the output as ``select_config.json``."""
+
+    #: Most recent history items a profile should retrieve (the compact prompt shows 5).
+    coverage_items: int = 5
+    #: Embedding-reward form of the score: rank (mean percentile of the history items; the
+    #: densest, and the form measured), mrr, ndcg or margin.
+    score: str = "rank"
+    #: Method name recorded with the chosen profiles (default: first set's name + "+best_of_N").
+    method: str | None = None
+    #: Characters of item text embedded (as ``evaluate``).
+    item_text_budget: int = 300
+
+    def __post_init__(self) -> None:
+        if self.coverage_items < 1:
+            raise UserError("--coverage-items must be at least 1")
+        if self.score not in SCORES:
+            raise UserError(f"unknown score {self.score!r}; choose {', '.join(SCORES)}")
+
+
+def coverage_scores(
+    reward: EmbeddingReward, vecs: np.ndarray, histories: list[list[int]], n: int
+) -> np.ndarray:
+    """Per profile: the reward of its example's last ``n`` history items, ranked against the
+    catalogue minus the rest of the history. ``histories`` are oldest first; an example with
+    no history scores 0 (every candidate ties, so the first set's profile is kept)."""
+    out = np.zeros(len(vecs))
+    for i, (vec, hist) in enumerate(zip(vecs, histories, strict=True)):
+        if hist:
+            out[i] = reward.score(vec, hist[-n:], hist[:-n])
+    return out
+
+
+def _candidates(dirs: list[Path]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The first set (its rows become the output's) and all candidates, aligned."""
+    if len(dirs) < 2:
+        raise UserError("give at least two candidate profile sets (--candidates DIR, repeated)")
+    sets = [load_profiles(d).sort("example_id") for d in dirs]
+    first = sets[0]
+    ids = set(first["example_id"])
+    for d, frame in zip(dirs[1:], sets[1:], strict=True):
+        missing = ids - set(frame["example_id"])
+        if missing:
+            raise UserError(
+                f"{d}: no profile for {len(missing)} of the {len(ids)} examples of {dirs[0]}; "
+                "profile the same split(s) in every candidate set"
+            )
+        prompts = first.join(frame.select("example_id", "prompt"), on="example_id")
+        differ = prompts.filter(pl.col("prompt") != pl.col("prompt_right")).height
+        if differ:
+            raise UserError(
+                f"{d}: {differ} examples were prompted differently from {dirs[0]}; candidates "
+                "must share one prompt format (same template and history options)"
+            )
+    cand = pl.concat(
+        [
+            f.filter(pl.col("example_id").is_in(list(ids)))
+            .select("example_id", "profile")
+            .with_columns(candidate=pl.lit(k, pl.Int32), set=pl.lit(str(d)))
+            for k, (d, f) in enumerate(zip(dirs, sets, strict=True))
+        ]
+    ).sort("example_id", "candidate")
+    return first, cand
+
+
+def run_select(
+    ds: Dataset,
+    candidate_dirs: list[str | Path],
+    out_dir: str | Path,
+    config: SelectConfig,
+    embedder: Embedder,
+) -> Path:
+    """Write ``out_dir/profiles.parquet`` with the best-covering candidate per example."""
+    dirs = [Path(d) for d in candidate_dirs]
+    first, cand = _candidates(dirs)
+    examples = ds.examples.filter(pl.col("example_id").is_in(first["example_id"].to_list()))
+    if examples.height != first.height:
+        raise UserError(f"{dirs[0]}: its profiles are of examples this dataset does not have")
+    examples = examples.sort("example_id")
+    index = ds.item_index
+    # The prompt's own history (chronological), so "most recent" is what the profile saw.
+    history = {
+        eid: [index[i] for i in h if i in index]
+        for eid, h in zip(examples["example_id"], examples["history"], strict=True)
+    }
+    item_vecs = embedder.embed(ds.item_texts(config.item_text_budget))
+    reward = EmbeddingReward(embedder, item_vecs, variant=config.score, n_negatives=0)
+    vecs = embedder.embed(cand["profile"].to_list())
+    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    hists = [history[e] for e in cand["example_id"]]
+    scores = coverage_scores(reward, vecs, hists, config.coverage_items)
+    cand = cand.with_columns(coverage=pl.Series(scores))
+    # Highest coverage wins; ties go to the earlier set (put the greedy profile first).
+    best = (
+        cand.sort("example_id", "coverage", "candidate", descending=[False, True, False])
+        .group_by("example_id", maintain_order=True)
+        .first()
+        .select("example_id", "candidate", chosen_profile="profile")
+    )
+    selection = (
+        cand.join(best.select("example_id", chosen_candidate="candidate"), on="example_id")
+        .with_columns(chosen=pl.col("candidate") == pl.col("chosen_candidate"))
+        .drop("chosen_candidate")
+    )
+    method = config.method or f"{first['method'][0]}+best_of_{len(dirs)}"
+    record = {**dataclasses.asdict(config), "candidates": [str(d) for d in dirs]}
+    # Prompt, template and model are the sets' own (checked equal above); `generation`
+    # records the selection, so the row says how its profile was chosen.
+    profiles = (
+        first.join(best, on="example_id")
+        .with_columns(
+            profile=pl.col("chosen_profile"),
+            method=pl.lit(method),
+            generation=pl.lit(json.dumps({"select": record})),
+        )
+        .drop("chosen_profile", "candidate")
+        .sort("example_id")
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for frame, name in ((selection, SELECTION_FILE), (profiles, PROFILES_FILE)):
+        tmp = out / f"{name}.tmp"
+        frame.write_parquet(tmp)
+        os.replace(tmp, out / name)
+    (out / "select_config.json").write_text(json.dumps(record, indent=2))
+    return out / PROFILES_FILE
