@@ -44,6 +44,39 @@ def test_no_training_row_carries_a_validation_or_test_target(demo_dataset: Path)
     assert multi > 100  # the multi-positive path was exercised
 
 
+def test_history_positives_are_the_past_only(demo_dataset: Path) -> None:
+    """``positives_from="history"``: every positive and every excluded item is strictly
+    before the example's target; neither the target nor any later item is among them."""
+    ds = Dataset.load(demo_dataset)
+    train = select_train_examples(ds, 0, one_per_user=False, seed=0)
+    texts = ds.item_texts(100)
+    rows = build_rows(
+        ds,
+        train,
+        load_template("profile"),
+        n_positives=3,
+        item_texts=texts,
+        positives_from="history",
+    )
+    inter = ds.interactions.select("user_id", "item_id", "timestamp")
+    index = ds.item_index
+    checked = 0
+    for row, ex in zip(rows, train.iter_rows(named=True), strict=True):
+        later = inter.filter(
+            (pl.col("user_id") == ex["user_id"]) & (pl.col("timestamp") >= ex["timestamp"])
+        )
+        future = {index[i] for i in later["item_id"]} - {index[i] for i in ex["history"]}
+        past = [index[i] for i in ex["history"]]
+        assert row["positives"] == past[-3:] and row["history_idx"] == past[:-3]
+        assert not future & (set(row["positives"]) | set(row["history_idx"]))
+        checked += 1
+    assert checked > 1000
+    with pytest.raises(UserError, match="embedding reward only"):
+        BlueConfig(reward="rlpf", positives_from="history")
+    with pytest.raises(UserError, match="positives_from"):
+        BlueConfig(positives_from="future")
+
+
 def test_config_from_yaml_rejects_unknown_keys(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("blue:\n  max_steps: 3\n  n_negatives: 16\n")

@@ -75,6 +75,12 @@ class BlueConfig(ProfilerRunOptions):
     n_positives: int = _f(
         1, "Positives per example: the target plus the user's next training items."
     )
+    positives_from: str = _f(
+        "next",
+        "next: the target and the user's next training items (BLUE). history: the example's "
+        "last n_positives history items, ranked against the catalogue minus the rest of the "
+        "history: a coverage reward that uses no future item, so no item-specific luck.",
+    )
     item_text_budget: int = _f(300, "Characters of item text embedded.")
     # --- rewards ---
     n_negatives: int = _f(
@@ -140,6 +146,12 @@ class BlueConfig(ProfilerRunOptions):
         if self.max_steps < 1 or self.prompts_per_step < 1:
             raise UserError("max_steps and prompts_per_step must be >= 1")
         check_reward_variant(self.reward_variant)
+        if self.positives_from not in ("next", "history"):
+            raise UserError(f"unknown positives_from {self.positives_from!r}; use next or history")
+        if self.positives_from == "history" and self.reward != "blue":
+            raise UserError("positives_from: history is a form of BLUE's embedding reward only")
+        if self.n_positives < 1:
+            raise UserError("n_positives must be >= 1")
         if self.n_negatives < 0:
             raise UserError("n_negatives must be >= 0 (0 = the whole catalogue)")
         if self.eval_examples < 0 or self.eval_per_user < 0:

@@ -64,22 +64,32 @@ def build_rows(
     n_positives: int,
     item_texts: list[str],
     history: HistoryFormat | None = None,
+    positives_from: str = "next",
 ) -> list[dict[str, Any]]:
+    """One row per example. ``positives_from="history"`` makes the reward's positives the
+    last ``n_positives`` history items (the rest of the history excluded from the ranking):
+    how well a profile covers what the user had, with nothing after the target involved."""
     history = history or HistoryFormat()
     prompts = build_prompts(ds, examples, template, history)
     texts = history_texts(ds, examples, history)
-    positives = next_train_items(ds, examples, n_positives)
+    nexts = next_train_items(ds, examples, n_positives)
     index = ds.item_index
-    return [
-        {
-            "prompt": prompt,
-            "example_id": int(eid),
-            "positives": pos,
-            "history_idx": [index[i] for i in hist if i in index],
-            "history_text": text,
-            "target_text": item_texts[pos[0]],
-        }
-        for prompt, eid, pos, hist, text in zip(
-            prompts, examples["example_id"], positives, examples["history"], texts, strict=True
+    rows = []
+    for prompt, eid, nxt, hist, text in zip(
+        prompts, examples["example_id"], nexts, examples["history"], texts, strict=True
+    ):
+        past = [index[i] for i in hist if i in index]
+        pos, excluded = nxt, past
+        if positives_from == "history" and past:
+            pos, excluded = past[-n_positives:], past[:-n_positives]
+        rows.append(
+            {
+                "prompt": prompt,
+                "example_id": int(eid),
+                "positives": pos,
+                "history_idx": excluded,
+                "history_text": text,
+                "target_text": item_texts[nxt[0]],
+            }
         )
-    ]
+    return rows

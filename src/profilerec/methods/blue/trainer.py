@@ -140,6 +140,7 @@ def train_blue(
         n_positives=config.n_positives,
         item_texts=item_texts,
         history=history,
+        positives_from=config.positives_from,
     )
     valid = ds.split("valid").sort("example_id")
     if valid.is_empty():
