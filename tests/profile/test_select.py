@@ -104,6 +104,12 @@ def test_bad_candidate_sets_are_user_errors(tmp_path: Path) -> None:
         run_select(
             ds, [dirs[0], tmp_path / "short"], tmp_path / "out", SelectConfig(), KeywordEmbedder()
         )
+    picked = run_select(
+        ds, [tmp_path / "few", dirs[0]], tmp_path / "one", SelectConfig(), KeywordEmbedder()
+    )
+    assert pl.read_parquet(picked).height == 1  # the first set decides which examples
+    with pytest.raises(UserError, match="no profiles of split"):
+        run_select(ds, dirs, tmp_path / "out", SelectConfig(splits=("valid",)), KeywordEmbedder())
     with pytest.raises(UserError, match="unknown score"):
         SelectConfig(score="logprob")
 

@@ -21,6 +21,10 @@ def select(
         ),
     ],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the chosen profiles.")],
+    split: Annotated[
+        list[str] | None,
+        typer.Option(help="Split(s) to select for (repeatable; default: all of the first set)."),
+    ] = None,
     coverage_items: Annotated[
         int, typer.Option(min=1, help="Most recent history items a profile should retrieve.")
     ] = 5,
@@ -43,7 +47,9 @@ def select(
     from profilerec.paths import embedding_cache_dir
     from profilerec.profile.select import SelectConfig, run_select
 
-    config = SelectConfig(coverage_items=coverage_items, score=score, method=method)
+    config = SelectConfig(
+        coverage_items=coverage_items, score=score, method=method, splits=tuple(split or ())
+    )
     ds = Dataset.load(dataset)
     emb = load_embedder(embedder, cache_dir=embedding_cache_dir())
     path = run_select(ds, list(candidates), out_dir, config, emb)

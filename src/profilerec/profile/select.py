@@ -48,6 +48,8 @@ class SelectConfig:
     score: str = "rank"
     #: Method name recorded with the chosen profiles (default: first set's name + "+best_of_N").
     method: str | None = None
+    #: Splits to select for (empty = every example of the first set); each set must hold them.
+    splits: tuple[str, ...] = ()
     #: Characters of item text embedded (as ``evaluate``).
     item_text_budget: int = 300
 
@@ -71,12 +73,16 @@ def coverage_scores(
     return out
 
 
-def _candidates(dirs: list[Path]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _candidates(dirs: list[Path], splits: tuple[str, ...]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The first set (its rows become the output's) and all candidates, aligned."""
     if len(dirs) < 2:
         raise UserError("give at least two candidate profile sets (--candidates DIR, repeated)")
     sets = [load_profiles(d).sort("example_id") for d in dirs]
+    if splits:
+        sets = [f.filter(pl.col("split").is_in(list(splits))) for f in sets]
     first = sets[0]
+    if first.is_empty():
+        raise UserError(f"{dirs[0]}: no profiles of split(s) {', '.join(splits)}")
     ids = set(first["example_id"])
     for d, frame in zip(dirs[1:], sets[1:], strict=True):
         missing = ids - set(frame["example_id"])
@@ -112,7 +118,7 @@ def run_select(
 ) -> Path:
     """Write ``out_dir/profiles.parquet`` with the best-covering candidate per example."""
     dirs = [Path(d) for d in candidate_dirs]
-    first, cand = _candidates(dirs)
+    first, cand = _candidates(dirs, config.splits)
     examples = ds.examples.filter(pl.col("example_id").is_in(first["example_id"].to_list()))
     if examples.height != first.height:
         raise UserError(f"{dirs[0]}: its profiles are of examples this dataset does not have")
