@@ -71,6 +71,16 @@ def test_history_positives_are_the_past_only(demo_dataset: Path) -> None:
         assert not future & (set(row["positives"]) | set(row["history_idx"]))
         checked += 1
     assert checked > 1000
+    no_past = train.head(3).with_columns(history=pl.lit([], dtype=train.schema["history"]))
+    kept = build_rows(
+        ds,
+        no_past,
+        load_template("profile"),
+        n_positives=3,
+        item_texts=texts,
+        positives_from="history",
+    )
+    assert kept == []  # no history: left out, never scored on the target
     with pytest.raises(UserError, match="embedding reward only"):
         BlueConfig(reward="rlpf", positives_from="history")
     with pytest.raises(UserError, match="positives_from"):

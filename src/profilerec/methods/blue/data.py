@@ -68,7 +68,8 @@ def build_rows(
 ) -> list[dict[str, Any]]:
     """One row per example. ``positives_from="history"`` makes the reward's positives the
     last ``n_positives`` history items (the rest of the history excluded from the ranking):
-    how well a profile covers what the user had, with nothing after the target involved."""
+    how well a profile covers what the user had, with nothing after the target involved;
+    examples without history are then left out."""
     history = history or HistoryFormat()
     prompts = build_prompts(ds, examples, template, history)
     texts = history_texts(ds, examples, history)
@@ -80,7 +81,9 @@ def build_rows(
     ):
         past = [index[i] for i in hist if i in index]
         pos, excluded = nxt, past
-        if positives_from == "history" and past:
+        if positives_from == "history":
+            if not past:  # nothing to cover; never fall back to the target
+                continue
             pos, excluded = past[-n_positives:], past[:-n_positives]
         rows.append(
             {

@@ -142,6 +142,8 @@ def train_blue(
         history=history,
         positives_from=config.positives_from,
     )
+    if not rows:
+        raise UserError("no training example has a history to cover (positives_from: history)")
     valid = ds.split("valid").sort("example_id")
     if valid.is_empty():
         raise UserError(
