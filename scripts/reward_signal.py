@@ -30,6 +30,7 @@ from profilerec.embed import load_embedder
 from profilerec.methods.blue.data import next_train_items
 from profilerec.methods.rewards import EmbeddingReward
 from profilerec.paths import embedding_cache_dir
+from profilerec.retrieval import paired_bootstrap
 
 
 def _corr(x: np.ndarray, y: np.ndarray) -> float:
@@ -163,15 +164,13 @@ def _coverage(
         greedy.select("example_id", greedy="a"), on="example_id"
     )
     both = both.join(mean_a.select("example_id", any="a"), on="example_id")
-    rng = np.random.default_rng(0)
     for ref in ("greedy", "any"):
-        d = (both["best"] - both[ref]).to_numpy()
-        boots = [d[rng.integers(0, len(d), len(d))].mean() for _ in range(1000)]
-        lo, hi = np.quantile(boots, [0.025, 0.975])
+        d = paired_bootstrap(both["best"].to_numpy(), both[ref].to_numpy())
         print(
             f"| {variant} | A of the best-C candidate {both['best'].mean():.4f} vs "
             f"{'greedy' if ref == 'greedy' else 'a random candidate'} {both[ref].mean():.4f}: "
-            f"{d.mean():+.4f} [{lo:+.4f}, {hi:+.4f}] | best of N | {len(d)} |"
+            f"{d.mean_diff:+.4f} [{d.low:+.4f}, {d.high:+.4f}], p {d.p_value:.3f} | best of N "
+            f"| {both.height} |"
         )
 
 

@@ -6,26 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from _embedders import AXES, KeywordEmbedder
 from profilerec.errors import UserError
 from profilerec.methods.rewards import EmbeddingReward, LMScorer, ShapingReward
 from profilerec.methods.rewards.shaping import copy_fraction
-
-AXES = ["lipstick", "shampoo", "tent", "guitar", "coffee", "socks"]
-
-
-class KeywordEmbedder:
-    """A real (deterministic) embedder: one axis per keyword, so geometry is hand-checkable."""
-
-    model_id = "keywords"
-    dim = len(AXES)
-
-    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
-        out = np.full((len(texts), self.dim), 0.05, dtype=np.float32)
-        for row, text in enumerate(texts):
-            for col, word in enumerate(AXES):
-                out[row, col] += text.lower().count(word)
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
 
 ITEMS = np.eye(len(AXES), dtype=np.float32) + 0.05  # item i is about AXES[i]
 

@@ -4,31 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 
 from _datasets import write_dataset
+from _embedders import AXES, KeywordEmbedder
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.profile.select import SELECTION_FILE, SelectConfig, run_select
 from profilerec.profile.stage import ProfileConfig, run_profile
-
-AXES = ["lipstick", "shampoo", "tent", "guitar", "coffee", "socks"]
-
-
-class KeywordEmbedder:
-    """One axis per keyword, so which profile covers which item is hand-checkable."""
-
-    model_id = "keywords"
-    dim = len(AXES)
-
-    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
-        out = np.full((len(texts), self.dim), 0.05, dtype=np.float32)
-        for row, text in enumerate(texts):
-            for col, word in enumerate(AXES):
-                out[row, col] += text.lower().count(word)
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 class Fixed:
