@@ -146,6 +146,9 @@ def test_two_step_grpo_saves_and_reloads_adapter_and_resumes(
     base = TransformersGenerator(str(tiny_lm_dir))
     # best_adapter is the validation winner: the first step with the highest (NDCG@10, MRR)
     assert adapter_dir(run) == run / "best_adapter"
+    # the run records what it saw: no test example of the same users may reach `profile`
+    exposure = pl.read_parquet(run / "exposure.parquet")
+    assert set(exposure["role"]) == {"train", "selection"}
     valid = [r for r in log if "valid_ndcg@10" in r]
     top = max((r["valid_ndcg@10"], r.get("valid_mrr", 0.0)) for r in valid)
     first = next(r["step"] for r in valid if (r["valid_ndcg@10"], r.get("valid_mrr", 0.0)) == top)

@@ -104,6 +104,7 @@ def test_two_rounds_train_validate_resume_and_never_see_held_out_items(
 
     # the adapter differs from the base model and reloads for `profile --adapter RUN`
     assert adapter_dir(run) == run / "best_adapter"
+    assert (run / "exposure.parquet").is_file()  # what the run saw, for `profile`'s check
     tuned = TransformersGenerator(str(tiny_lm_dir), adapter=rnd / "adapter")
     base = TransformersGenerator(str(tiny_lm_dir))
     ids = torch.tensor([[5, 6, 7, 8]])

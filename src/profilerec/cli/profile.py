@@ -65,6 +65,12 @@ def profile(
         float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass (sampling only).")
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    allow_exposed: Annotated[
+        bool,
+        typer.Option(
+            help="Profile examples whose target reached the --adapter run's training anyway (refused by default: their scores would be leaked)."
+        ),
+    ] = False,
     dtype: DtypeOption = "auto",
     device: DeviceOption = "auto",
     engine: EngineOption = "local",
@@ -75,7 +81,7 @@ def profile(
     """Write one LLM profile per example (batched, cached, resumable)."""
     from profilerec.data.dataset import Dataset
     from profilerec.llm.base import GenerationConfig
-    from profilerec.profile.stage import ProfileConfig, run_profile
+    from profilerec.profile.stage import ProfileConfig, run_profile, select_examples
 
     ds = Dataset.load(dataset)
     history = _history_format(adapter, history_items, item_chars, snippet_chars)
@@ -96,10 +102,26 @@ def profile(
     for name in config.splits:
         ds.split(name)
     load_template(template)
+    if adapter is not None:
+        _check_exposure(select_examples(ds, config), adapter, allow_exposed)
     engine_options = ray_options(engine, workers, ray_address, worker_gpus)
     gen = make_runner(engine_options, generator, adapter, batch_size, dtype, device)
     path = run_profile(ds, gen, out_dir, config)
     out.print(f"profiles written to {path}")
+
+
+def _check_exposure(examples: object, adapter: Path, allow: bool) -> None:
+    """Refuse examples the adapter's run trained on (``methods.exposure``)."""
+    import polars as pl
+
+    from profilerec.methods.exposure import check_exposure
+    from profilerec.methods.runs import is_run_folder
+
+    assert isinstance(examples, pl.DataFrame)
+    run = adapter if is_run_folder(adapter) else adapter.parent
+    note = check_exposure(run, examples, allow=allow)
+    if note:
+        out.print(f"note: {note}")
 
 
 def _history_format(

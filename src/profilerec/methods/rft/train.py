@@ -30,6 +30,7 @@ from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.data import build_rows, select_train_examples
 from profilerec.methods.blue.trainer import load_policy
 from profilerec.methods.blue.validation import VALIDATION_DIR, Validator, validation_sample
+from profilerec.methods.exposure import exposure_frame, write_exposure
 from profilerec.methods.rewards import EmbeddingReward
 from profilerec.methods.rft.config import RESUMABLE, RFTConfig
 from profilerec.methods.rft.sample import autocast, sample_round, select_winners
@@ -150,6 +151,8 @@ def train_rft(
     if valid.is_empty():
         raise UserError("validation examples are needed to pick the best round; there are none")
     valid = validation_sample(valid, cfg.eval_examples, cfg.eval_per_user, cfg.seed)
+    # the candidates are ranked by the target and the later positives
+    write_exposure(run, exposure_frame(ds, train, valid, future_items=cfg.n_positives))
     validator = Validator(
         ds,
         valid,

@@ -1,0 +1,134 @@
+"""What a profiler training run has seen, per user, so its adapter is never scored on it.
+
+A trained adapter may be evaluated on any example whose target (and everything after it)
+never reached the run: not a training prompt, not a reward, not the validation that picked
+its step. User-disjoint splits guarantee that by construction; a leave-last-out test of the
+same users does only when the run's rewards never looked past the prompt's history (the
+coverage reward, ``positives_from: history``). ``train`` writes ``RUN/exposure.parquet``
+and ``profile --adapter RUN`` checks every example against it.
+
+Schema of ``exposure.parquet``: ``user_id`` (str), ``role`` (``train``: a prompt or a reward
+of training; ``selection``: a validation example that picked the best step), ``seen_until``
+(int64, the latest timestamp of the user's interactions that reached that role). An example
+is exposed when ``seen_until >= `` its target's timestamp (ties count as exposed).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+from profilerec.data.dataset import Dataset
+from profilerec.errors import UserError
+
+EXPOSURE_FILE = "exposure.parquet"
+ROLES = ("train", "selection")
+
+
+def _history_until(ds: Dataset, examples: pl.DataFrame) -> pl.DataFrame:
+    """Per example: the latest timestamp among its history items (null without history)."""
+    hist = (
+        examples.select("example_id", "user_id", pl.col("timestamp").alias("_t"), "history")
+        .explode("history")
+        .drop_nulls("history")
+        .join(
+            ds.interactions.select("user_id", "item_id", "timestamp"),
+            left_on=["user_id", "history"],
+            right_on=["user_id", "item_id"],
+        )
+        .filter(pl.col("timestamp") <= pl.col("_t"))
+        .group_by("example_id")
+        .agg(pl.col("timestamp").max().alias("_h"))
+    )
+    return examples.select("example_id", "user_id", "timestamp").join(
+        hist, on="example_id", how="left"
+    )
+
+
+def _future_until(ds: Dataset, examples: pl.DataFrame, n_items: int) -> pl.Series:
+    """Per example: the timestamp of the last of its target plus ``n_items - 1`` later
+    training interactions (the positives of ``next_train_items``)."""
+    later = (
+        examples.select("example_id", "user_id", pl.col("timestamp").alias("_t"))
+        .join(ds.train_interactions().select("user_id", "timestamp"), on="user_id")
+        .filter(pl.col("timestamp") > pl.col("_t"))
+        .sort("example_id", "timestamp")
+        .group_by("example_id")
+        .agg(pl.col("timestamp").head(max(n_items - 1, 0)).max().alias("_f"))
+    )
+    joined = examples.select("example_id", "timestamp").join(later, on="example_id", how="left")
+    return joined.select(pl.max_horizontal("timestamp", "_f")).to_series()
+
+
+def exposure_frame(
+    ds: Dataset, train: pl.DataFrame, valid: pl.DataFrame, *, future_items: int
+) -> pl.DataFrame:
+    """The exposure of a run that trained on ``train`` and picked its step on ``valid``.
+
+    ``future_items`` is how far past each training prompt the run looked: 0 when only the
+    history reached prompts and rewards (the coverage reward); 1 when the target did (a
+    next-item reward, RLPF, the judge, the embedder's (prompt, target) pairs); ``k`` when
+    the target and the ``k - 1`` later training items were positives.
+    """
+    seen = _history_until(ds, train).sort("example_id")
+    if future_items > 0:
+        seen = seen.with_columns(_h=_future_until(ds, seen, future_items))
+    parts = [
+        seen.drop_nulls("_h").select("user_id", pl.lit("train").alias("role"), "_h"),
+        # a validation example's score used its target, its prompt everything before it
+        valid.select("user_id", pl.lit("selection").alias("role"), pl.col("timestamp").alias("_h")),
+    ]
+    return (
+        pl.concat(parts)
+        .group_by("user_id", "role")
+        .agg(pl.col("_h").max().cast(pl.Int64).alias("seen_until"))
+        .sort("user_id", "role")
+    )
+
+
+def write_exposure(run_dir: str | Path, frame: pl.DataFrame) -> Path:
+    path = Path(run_dir) / EXPOSURE_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    frame.write_parquet(tmp)
+    os.replace(tmp, path)  # readers see the old record or the new one, never half
+    return path
+
+
+def exposed_examples(frame: pl.DataFrame, examples: pl.DataFrame) -> dict[str, pl.Series]:
+    """Per role, the ``example_id``s whose target (or a later item) reached the run."""
+    out = {}
+    for role in ROLES:
+        bound = frame.filter(pl.col("role") == role).select("user_id", "seen_until")
+        hit = examples.join(bound, on="user_id").filter(pl.col("seen_until") >= pl.col("timestamp"))
+        out[role] = hit["example_id"].sort()
+    return out
+
+
+def check_exposure(run_dir: str | Path, examples: pl.DataFrame, *, allow: bool = False) -> str:
+    """Refuse examples a run trained on; a note on those its validation picked a step with.
+
+    Returns the note ("" when nothing was exposed, or the run predates exposure records).
+    """
+    path = Path(run_dir) / EXPOSURE_FILE
+    if not path.is_file():
+        return ""
+    hits = exposed_examples(pl.read_parquet(path), examples)
+    n_train, n_sel = len(hits["train"]), len(hits["selection"])
+    if n_train and not allow:
+        raise UserError(
+            f"{n_train} of {examples.height} examples have a target (or a later item) that "
+            f"reached the training of {run_dir} (a prompt or a reward, {EXPOSURE_FILE}): "
+            "their scores would be leaked. Profile a user-disjoint or later split, or pass "
+            "--allow-exposed to profile them anyway (not for evaluation)."
+        )
+    notes = []
+    if n_train:
+        notes.append(f"{n_train} examples were seen in training (--allow-exposed)")
+    if n_sel:
+        notes.append(
+            f"{n_sel} of {examples.height} examples' targets were used to pick the adapter's "
+            "step (validation): their scores are slightly optimistic"
+        )
+    return "; ".join(notes)
