@@ -1,11 +1,13 @@
 """Paired bootstrap per evaluation slice: METHOD minus REFERENCE on each slice's examples.
 
 Usage: python scripts/slice_paired.py EVAL_DIR DATASET_DIR REFERENCE METHOD [METHOD ...]
-  [--k 10] [--cold-item-max 5] [--short-history-max 2] [--by-user]
+  [--k 10] [--cold-item-max 5] [--short-history-max 2] [--by-user] [--exposure RUN]
 Reads EVAL_DIR/ranks.parquet and rebuilds the slices of ``evaluate`` (cold items, short
 history, long tail, rest; training interactions only) on the evaluated examples, so a
 text method can be read against the best ID baseline where text should win. ``--by-user``
 resamples users (cluster bootstrap), for splits with several test examples per user.
+``--exposure RUN`` adds slices by what a training run saw (``RUN/exposure.parquet``): users
+whose prompts it trained on, examples whose target picked its step, and the rest.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from profilerec.data.dataset import Dataset
 from profilerec.evaluate.slices import evaluate_slice_masks
+from profilerec.methods.exposure import EXPOSURE_FILE, exposed_examples
 from profilerec.retrieval import NDCG, paired_bootstrap
 
 
@@ -31,6 +35,7 @@ def main() -> None:
     parser.add_argument("--cold-item-max", type=int, default=5)
     parser.add_argument("--short-history-max", type=int, default=2)
     parser.add_argument("--by-user", action="store_true", help="resample users, not examples")
+    parser.add_argument("--exposure", type=Path, help="a training run folder: slices by exposure")
     args = parser.parse_args()
     ranks = pl.read_parquet(args.eval_dir / "ranks.parquet")
     config = json.loads((args.eval_dir / "metrics.json").read_text())["config"]
@@ -47,6 +52,8 @@ def main() -> None:
         cold_item_max=args.cold_item_max,
         short_history_max=args.short_history_max,
     )
+    if args.exposure is not None:
+        masks.update(exposure_masks(args.exposure, examples))
 
     def per_example(method: str) -> pl.Series:
         rows = ranks.filter(pl.col("method") == method).select("example_id", "target_rank")
@@ -72,6 +79,26 @@ def main() -> None:
                 f"| {name} ({int(mask.sum())}) | {method} | "
                 f"{d.mean_diff:+.4f} [{d.low:+.4f}, {d.high:+.4f}] | {d.p_value:.3f} |"
             )
+
+
+def exposure_masks(run: Path, examples: pl.DataFrame) -> dict[str, np.ndarray]:
+    frame = pl.read_parquet(run / EXPOSURE_FILE)
+    hits = exposed_examples(frame, examples)
+    if len(hits["train"]):
+        raise SystemExit(f"{len(hits['train'])} evaluated examples were trained on by {run}")
+    ids = examples["example_id"]
+    trained = (
+        examples["user_id"]
+        .is_in(frame.filter(pl.col("role") == "train")["user_id"].implode())
+        .to_numpy()
+    )
+    picked = ids.is_in(hits["selection"].implode()).to_numpy()
+    return {
+        "users whose prompts the run trained on": trained,
+        "targets that picked the run's step": picked,
+        "all but the step-picking targets": ~picked,
+        "users not trained on, targets not step-picking": ~trained & ~picked,
+    }
 
 
 if __name__ == "__main__":
