@@ -16,7 +16,7 @@ R=${1:-runs/exp}
 LANE=${LANE:-all}
 P=.venv/bin/profilerec
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-CFG=${CFG:-examples/blue_all_beauty.yaml}
+CFG=${CFG:-examples/blue_paper.yaml}  # the paper's recipe, which those results used
 TOK=48   # profile length of every profiler, the same as the training rollouts
 stamp() { echo "== $(date -u +%H:%M:%S) $*"; }
 

@@ -100,6 +100,18 @@ def test_config_from_yaml_rejects_unknown_keys(tmp_path: Path) -> None:
         BlueConfig(reward="bogus")  # type: ignore[arg-type]
 
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("blue_*.yaml")), ids=lambda p: p.name)
+def test_example_configs_load(path: Path) -> None:
+    cfg = BlueConfig.from_yaml(path)
+    assert cfg.max_steps > 0
+    if cfg.positives_from == "history":  # the baselines need the next item, and say how
+        with pytest.raises(UserError, match="positives_from=next"):
+            BlueConfig.from_yaml(path, reward="rlpf")
+
+
 @pytest.mark.parametrize("reward", ["blue"])
 def test_two_step_grpo_saves_and_reloads_adapter_and_resumes(
     reward: str, demo_dataset: Path, tiny_lm_dir: Path, tiny_st_dir: Path, tmp_path: Path

@@ -149,7 +149,10 @@ class BlueConfig(ProfilerRunOptions):
         if self.positives_from not in ("next", "history"):
             raise UserError(f"unknown positives_from {self.positives_from!r}; use next or history")
         if self.positives_from == "history" and self.reward != "blue":
-            raise UserError("positives_from: history is a form of BLUE's embedding reward only")
+            raise UserError(
+                f"positives_from: history is a form of BLUE's embedding reward only; {self.reward} "
+                "scores against the next item: --set positives_from=next"
+            )
         if self.n_positives < 1:
             raise UserError("n_positives must be >= 1")
         if self.n_negatives < 0:
