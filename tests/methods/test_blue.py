@@ -103,6 +103,11 @@ def test_config_from_yaml_rejects_unknown_keys(tmp_path: Path) -> None:
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+def test_documented_example_configs_exist() -> None:
+    names = {p.name for p in EXAMPLES.glob("blue_*.yaml")}
+    assert {"blue_all_beauty.yaml", "blue_paper.yaml", "blue_coverage_compact.yaml"} <= names
+
+
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("blue_*.yaml")), ids=lambda p: p.name)
 def test_example_configs_load(path: Path) -> None:
     cfg = BlueConfig.from_yaml(path)
