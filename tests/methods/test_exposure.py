@@ -133,3 +133,30 @@ def test_profile_command_refuses_before_loading(
         monkeypatch, capsys, "profile", demo_dataset, "--adapter", run, "--out", tmp_path / "p"
     )
     assert code == 2 and "reached the training of" in err, err
+
+
+def test_evaluate_refuses_profiles_of_a_run_that_saw_their_targets(
+    disjoint: Dataset, demo_dataset: Path, tmp_path: Path
+) -> None:
+    from profilerec.evaluate.checks import check_evaluate_inputs
+
+    test = Dataset.load(demo_dataset).split("test")
+    run = tmp_path / "run"
+    (run / "checkpoints" / "checkpoint-5").mkdir(parents=True)
+    write_exposure(run, _frame(disjoint, 1))
+
+    def profiles(adapter: Path) -> pl.DataFrame:
+        return test.select(
+            "example_id",
+            "user_id",
+            pl.lit("likes things").alias("profile"),
+            pl.lit(f"base+adapter:{adapter}#0123456789ab").alias("model_id"),
+        )
+
+    for adapter in (run / "best_adapter", run / "checkpoints" / "checkpoint-5", run):
+        with pytest.raises(UserError, match="reached the training of"):
+            check_evaluate_inputs(test, {"p": profiles(adapter)}, [], [], None)
+    write_exposure(run, _frame(disjoint, 0))  # history-only: the last items were never seen
+    check_evaluate_inputs(test, {"p": profiles(run / "best_adapter")}, [], [], None)
+    # an adapter from another machine (no record here) cannot be checked, and is not refused
+    check_evaluate_inputs(test, {"p": profiles(tmp_path / "elsewhere")}, [], [], None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +19,9 @@ from profilerec.cli.engine import (
 )
 from profilerec.cli.loaders import make_embedder, make_generator
 from profilerec.profile.prompts import HistoryFormat
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @app.command()
@@ -110,16 +113,11 @@ def profile(
     out.print(f"profiles written to {path}")
 
 
-def _check_exposure(examples: object, adapter: Path, allow: bool) -> None:
+def _check_exposure(examples: pl.DataFrame, adapter: Path, allow: bool) -> None:
     """Refuse examples the adapter's run trained on (``methods.exposure``)."""
-    import polars as pl
-
     from profilerec.methods.exposure import check_exposure
-    from profilerec.methods.runs import is_run_folder
 
-    assert isinstance(examples, pl.DataFrame)
-    run = adapter if is_run_folder(adapter) else adapter.parent
-    note = check_exposure(run, examples, allow=allow)
+    note = check_exposure(adapter, examples, allow=allow)
     if note:
         out.print(f"note: {note}")
 

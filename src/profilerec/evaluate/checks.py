@@ -85,6 +85,29 @@ def check_evaluate_inputs(
     for name, frame in profiles.items():
         check_profile_frame(name, frame)
         _check_matches(name, examples, frame)
+        _check_not_trained_on(name, examples, frame)
+
+
+def _check_not_trained_on(name: str, examples: pl.DataFrame, frame: pl.DataFrame) -> None:
+    """Profiles written by an adapter whose run saw their targets (``profile
+    --allow-exposed``) are leaked: refused, when the run's exposure record is on this disk."""
+    from profilerec.methods.exposure import adapter_run, exposed_examples, read_exposure
+
+    if "model_id" not in frame.columns:
+        return
+    for model_id in frame["model_id"].unique().drop_nulls():
+        run = adapter_run(str(model_id))
+        record = read_exposure(run) if run is not None else None
+        if run is None or record is None:
+            continue
+        ids = frame.filter(pl.col("model_id") == model_id)["example_id"].implode()
+        hits = exposed_examples(record, examples.filter(pl.col("example_id").is_in(ids)))
+        if len(hits["train"]):
+            raise UserError(
+                f"profiles {name!r}: {len(hits['train'])} evaluated examples have a target that "
+                f"reached the training of {run}, the run of the adapter that wrote them; "
+                "their scores would be leaked"
+            )
 
 
 def _check_matches(name: str, examples: pl.DataFrame, frame: pl.DataFrame) -> None:

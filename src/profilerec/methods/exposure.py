@@ -106,15 +106,39 @@ def exposed_examples(frame: pl.DataFrame, examples: pl.DataFrame) -> dict[str, p
     return out
 
 
-def check_exposure(run_dir: str | Path, examples: pl.DataFrame, *, allow: bool = False) -> str:
-    """Refuse examples a run trained on; a note on those its validation picked a step with.
+def read_exposure(run_dir: str | Path) -> pl.DataFrame | None:
+    """A run's exposure record, or None for a run (or a path) without one."""
+    path = Path(run_dir) / EXPOSURE_FILE
+    return pl.read_parquet(path) if path.is_file() else None
+
+
+def run_of_adapter(adapter: str | Path) -> Path | None:
+    """The run folder holding an exposure record for an adapter given as the run, its
+    ``adapter``/``best_adapter`` folder or a ``checkpoints/checkpoint-N`` folder."""
+    path = Path(adapter)
+    for cand in (path, path.parent, path.parent.parent):
+        if (cand / EXPOSURE_FILE).is_file():
+            return cand
+    return None
+
+
+def adapter_run(model_id: str) -> Path | None:
+    """The run of the adapter a generator's ``model_id`` names (``base+adapter:PATH#hash``)."""
+    if "+adapter:" not in model_id:
+        return None
+    return run_of_adapter(model_id.split("+adapter:", 1)[1].rsplit("#", 1)[0])
+
+
+def check_exposure(adapter: str | Path, examples: pl.DataFrame, *, allow: bool = False) -> str:
+    """Refuse examples an adapter's run trained on; a note on those that picked its step.
 
     Returns the note ("" when nothing was exposed, or the run predates exposure records).
     """
-    path = Path(run_dir) / EXPOSURE_FILE
-    if not path.is_file():
+    run_dir = run_of_adapter(adapter)
+    record = read_exposure(run_dir) if run_dir is not None else None
+    if record is None:
         return ""
-    hits = exposed_examples(pl.read_parquet(path), examples)
+    hits = exposed_examples(record, examples)
     n_train, n_sel = len(hits["train"]), len(hits["selection"])
     if n_train and not allow:
         raise UserError(
