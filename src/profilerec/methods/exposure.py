@@ -47,19 +47,22 @@ def _history_until(ds: Dataset, examples: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _future_until(ds: Dataset, examples: pl.DataFrame, n_items: int) -> pl.Series:
-    """Per example: the timestamp of the last of its target plus ``n_items - 1`` later
-    training interactions (the positives of ``next_train_items``)."""
+def _future_until(ds: Dataset, examples: pl.DataFrame, n_items: int) -> pl.DataFrame:
+    """Per example (``example_id``, ``_f``): the timestamp of the last of its target plus
+    ``n_items - 1`` later training interactions (the positives of ``next_train_items``)."""
     later = (
         examples.select("example_id", "user_id", pl.col("timestamp").alias("_t"))
         .join(ds.train_interactions().select("user_id", "timestamp"), on="user_id")
         .filter(pl.col("timestamp") > pl.col("_t"))
         .sort("example_id", "timestamp")
         .group_by("example_id")
-        .agg(pl.col("timestamp").head(max(n_items - 1, 0)).max().alias("_f"))
+        .agg(pl.col("timestamp").head(max(n_items - 1, 0)).max().alias("_l"))
     )
-    joined = examples.select("example_id", "timestamp").join(later, on="example_id", how="left")
-    return joined.select(pl.max_horizontal("timestamp", "_f")).to_series()
+    return (
+        examples.select("example_id", "timestamp")
+        .join(later, on="example_id", how="left")
+        .select("example_id", pl.max_horizontal("timestamp", "_l").alias("_f"))
+    )
 
 
 def exposure_frame(
@@ -72,9 +75,13 @@ def exposure_frame(
     next-item reward, RLPF, the judge, the embedder's (prompt, target) pairs); ``k`` when
     the target and the ``k - 1`` later training items were positives.
     """
-    seen = _history_until(ds, train).sort("example_id")
-    if future_items > 0:
-        seen = seen.with_columns(_h=_future_until(ds, seen, future_items))
+    seen = _history_until(ds, train)
+    if future_items > 0:  # joined on example_id: polars does not promise a join's row order
+        seen = (
+            seen.join(_future_until(ds, seen, future_items), on="example_id")
+            .with_columns(_h=pl.col("_f"))
+            .drop("_f")
+        )
     parts = [
         seen.drop_nulls("_h").select("user_id", pl.lit("train").alias("role"), "_h"),
         # a validation example's score used its target, its prompt everything before it
