@@ -1,7 +1,8 @@
 """Paired bootstrap per evaluation slice: METHOD minus REFERENCE on each slice's examples.
 
 Usage: python scripts/slice_paired.py EVAL_DIR DATASET_DIR REFERENCE METHOD [METHOD ...]
-  [--k 10] [--cold-item-max 5] [--short-history-max 2] [--by-user] [--exposure RUN]
+  [--k 10] [--metric ndcg|percentile] [--cold-item-max 5] [--short-history-max 2] [--by-user]
+  [--exposure RUN]
 Reads EVAL_DIR/ranks.parquet and rebuilds the slices of ``evaluate`` (cold items, short
 history, long tail, rest; training interactions only) on the evaluated examples, so a
 text method can be read against the best ID baseline where text should win. ``--by-user``
@@ -35,10 +36,17 @@ def main() -> None:
     parser.add_argument("--cold-item-max", type=int, default=5)
     parser.add_argument("--short-history-max", type=int, default=2)
     parser.add_argument("--by-user", action="store_true", help="resample users, not examples")
+    parser.add_argument(
+        "--metric",
+        choices=("ndcg", "percentile"),
+        default="ndcg",
+        help="NDCG@k, or the target's percentile rank in the catalogue (1 = top)",
+    )
     parser.add_argument("--exposure", type=Path, help="a training run folder: slices by exposure")
     args = parser.parse_args()
     ranks = pl.read_parquet(args.eval_dir / "ranks.parquet")
-    config = json.loads((args.eval_dir / "metrics.json").read_text())["config"]
+    metrics = json.loads((args.eval_dir / "metrics.json").read_text())
+    config = metrics["config"]
     ds = Dataset.load(args.dataset_dir)
     examples = ds.split(config["split"]).sort("example_id")
     examples = examples.head(config["limit"]) if config["limit"] else examples
@@ -53,6 +61,8 @@ def main() -> None:
         short_history_max=args.short_history_max,
     )
     if args.exposure is not None:
+        if not (args.exposure / EXPOSURE_FILE).is_file():
+            parser.error(f"{args.exposure} has no {EXPOSURE_FILE} (scripts/write_exposure.py)")
         masks.update(exposure_masks(args.exposure, examples))
 
     def per_example(method: str) -> pl.Series:
@@ -62,10 +72,14 @@ def main() -> None:
             parser.error(f"{method!r} lacks ranks for some evaluated examples")
         return aligned["target_rank"]
 
-    metric = NDCG(args.k)
+    if args.metric == "percentile":
+        metric: NDCG | Percentile = Percentile(metrics["n_items"])
+        label = "percentile rank"
+    else:
+        metric, label = NDCG(args.k), f"NDCG@{args.k}"
     ref = metric.per_user(per_example(args.reference).to_numpy())
     users = examples["user_id"].to_numpy()
-    print(f"| slice (n) | method | NDCG@{args.k} − {args.reference} [95% CI] | p |")
+    print(f"| slice (n) | method | {label} − {args.reference} [95% CI] | p |")
     print("|---|---|---|---|")
     for name, mask in masks.items():
         for method in args.methods:
@@ -79,6 +93,16 @@ def main() -> None:
                 f"| {name} ({int(mask.sum())}) | {method} | "
                 f"{d.mean_diff:+.4f} [{d.low:+.4f}, {d.high:+.4f}] | {d.p_value:.3f} |"
             )
+
+
+class Percentile:
+    """The target's percentile rank among ``n_items`` (1 = ranked first, 0 = last)."""
+
+    def __init__(self, n_items: int) -> None:
+        self.n_items = n_items
+
+    def per_user(self, target_ranks: np.ndarray) -> np.ndarray:
+        return 1.0 - (target_ranks.astype(float) - 1.0) / max(self.n_items - 1, 1)
 
 
 def exposure_masks(run: Path, examples: pl.DataFrame) -> dict[str, np.ndarray]:

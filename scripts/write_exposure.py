@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 from profilerec.data.dataset import Dataset
+from profilerec.errors import UserError
 from profilerec.methods.blue.config import BlueConfig
 from profilerec.methods.blue.data import select_train_examples
-from profilerec.methods.blue.trainer import _future_items
 from profilerec.methods.blue.validation import validation_sample
 from profilerec.methods.exposure import exposure_frame, write_exposure
 from profilerec.methods.rft.config import RFTConfig
@@ -25,23 +25,26 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("dataset", type=Path)
     args = parser.parse_args()
-    ds = Dataset.load(args.dataset)
-    if (args.run / "blue_config.json").is_file():
-        data = json.loads((args.run / "blue_config.json").read_text())
-        cfg: BlueConfig | RFTConfig = BlueConfig(**{**BlueConfig().to_dict(), **data})
-        future = _future_items(cfg)
+    cfg: BlueConfig | RFTConfig
+    for name, kind in (("blue_config.json", BlueConfig), ("rft_config.json", RFTConfig)):
+        path = args.run / name
+        if path.is_file():
+            cfg = kind(**{**kind().to_dict(), **json.loads(path.read_text())})  # type: ignore[arg-type]
+            break
     else:
-        data = json.loads((args.run / "rft_config.json").read_text())
-        cfg = RFTConfig(**{**RFTConfig().to_dict(), **data})
-        future = cfg.n_positives
+        parser.error(f"{args.run} is not a training run (no blue_config.json or rft_config.json)")
+    try:
+        ds = Dataset.load(args.dataset)
+    except UserError as err:
+        parser.error(str(err))
     train = select_train_examples(
         ds, cfg.train_examples, one_per_user=cfg.one_per_user, seed=cfg.seed
     )
     valid = ds.split("valid").sort("example_id")
     valid = validation_sample(valid, cfg.eval_examples, cfg.eval_per_user, cfg.seed)
-    frame = exposure_frame(ds, train, valid, future_items=future)
+    frame = exposure_frame(ds, train, valid, future_items=cfg.future_items())
     path = write_exposure(args.run, frame)
-    print(f"{path}: {frame.height} rows, {frame['user_id'].n_unique()} users, future {future}")
+    print(f"{path}: {frame.height} rows, {frame['user_id'].n_unique()} users")
 
 
 if __name__ == "__main__":

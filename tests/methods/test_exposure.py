@@ -16,7 +16,6 @@ from profilerec.errors import UserError
 from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.config import BlueConfig
 from profilerec.methods.blue.data import build_rows, select_train_examples
-from profilerec.methods.blue.trainer import _future_items
 from profilerec.methods.blue.validation import validation_sample
 from profilerec.methods.exposure import (
     check_exposure,
@@ -24,6 +23,7 @@ from profilerec.methods.exposure import (
     exposure_frame,
     write_exposure,
 )
+from profilerec.methods.rft.config import RFTConfig
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +93,12 @@ def test_next_item_rewards_expose_the_training_users_last_items(
 
 def test_future_items_of_each_reward() -> None:
     cover = BlueConfig(positives_from="history", n_positives=5, weight_next_item=0.0)
-    assert _future_items(cover) == 0
-    assert _future_items(BlueConfig(n_positives=3, weight_next_item=0.0)) == 3
+    assert cover.future_items() == 0
+    assert BlueConfig(n_positives=3, weight_next_item=0.0).future_items() == 3
     hist = BlueConfig(positives_from="history", n_positives=5, weight_next_item=0.5)
-    assert _future_items(hist) == 1
-    assert _future_items(BlueConfig(reward="rlpf")) == 1
+    assert hist.future_items() == 1
+    assert BlueConfig(reward="rlpf").future_items() == 1
+    assert RFTConfig(n_positives=3).future_items() == 3
 
 
 def test_check_refuses_trained_on_examples(

@@ -48,6 +48,12 @@ class ProfilerRunOptions:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
+    def future_items(self) -> int:
+        """How far past each training prompt the run looks (``methods.exposure``): 0 when
+        only the history reaches prompts and rewards; k when the target and k - 1 later
+        training items do."""
+        raise NotImplementedError
+
 
 @dataclass
 class BlueConfig(ProfilerRunOptions):
@@ -132,6 +138,14 @@ class BlueConfig(ProfilerRunOptions):
     save_every: int = _f(10, "Checkpoint every N steps (resumable).")
     threads: int | None = _f(None, "torch threads (None = torch default).")
     seed: int = _f(0, "Seed for sampling examples, negatives and rollouts.")
+
+    def future_items(self) -> int:
+        if self.reward != "blue":
+            return 1  # RLPF and the judge score against the target
+        future = self.n_positives if self.positives_from != "history" else 0
+        if self.weight_next_item or self.trainable_embedder:
+            future = max(future, 1)  # the target's text is scored, or trained on
+        return future
 
     def __post_init__(self) -> None:
         if self.reward not in ("blue", "rlpf", "judge"):

@@ -151,7 +151,7 @@ def train_blue(
             "validation examples are needed to pick the best adapter; the dataset has none"
         )
     valid = validation_sample(valid, config.eval_examples, config.eval_per_user, config.seed)
-    write_exposure(run_dir, exposure_frame(ds, train, valid, future_items=_future_items(config)))
+    write_exposure(run_dir, exposure_frame(ds, train, valid, future_items=config.future_items()))
 
     if config.bf16 and not torch.cuda.is_available() and resolve_dtype("auto") != "bfloat16":
         # Measured: on an AMD EPYC without AVX-512 BF16 one 16-rollout step did not finish in
@@ -255,16 +255,6 @@ def train_blue(
     }
     (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
     return summary
-
-
-def _future_items(config: BlueConfig) -> int:
-    """How far past each training prompt the run looks (see ``methods.exposure``)."""
-    if config.reward != "blue":
-        return 1  # RLPF and the judge score against the target
-    future = config.n_positives if config.positives_from != "history" else 0
-    if config.weight_next_item or config.trainable_embedder:
-        future = max(future, 1)  # the target's text is scored, or trained on
-    return future
 
 
 def _trainable(embedder: Embedder) -> Embedder:

@@ -78,6 +78,9 @@ class RFTConfig(ProfilerRunOptions):
     threads: int | None = _f(None, "torch threads (None = torch default).")
     seed: int = _f(0, "Seed for example sampling, candidates and SFT order.")
 
+    def future_items(self) -> int:
+        return self.n_positives  # candidates are ranked by the target and later positives
+
     def __post_init__(self) -> None:
         for name in (
             "num_samples",

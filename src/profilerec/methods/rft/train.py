@@ -151,8 +151,7 @@ def train_rft(
     if valid.is_empty():
         raise UserError("validation examples are needed to pick the best round; there are none")
     valid = validation_sample(valid, cfg.eval_examples, cfg.eval_per_user, cfg.seed)
-    # the candidates are ranked by the target and the later positives
-    write_exposure(run, exposure_frame(ds, train, valid, future_items=cfg.n_positives))
+    write_exposure(run, exposure_frame(ds, train, valid, future_items=cfg.future_items()))
     validator = Validator(
         ds,
         valid,
