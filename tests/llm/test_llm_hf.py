@@ -40,6 +40,13 @@ def reference_greedy(model, tokenizer, prompt: Messages, config: GenerationConfi
             scores = logits[seen]
             p = config.repetition_penalty
             logits[seen] = torch.where(scores > 0, scores / p, scores * p)
+            if n := config.no_repeat_ngram_size:
+                # ban every token that would complete an n-gram already in prompt + output
+                seq = ids + new
+                head = tuple(seq[len(seq) - n + 1 :])
+                for i in range(len(seq) - n + 1):
+                    if tuple(seq[i : i + n - 1]) == head:
+                        logits[seq[i + n - 1]] = float("-inf")
             token = int(logits.argmax())
             if token == tokenizer.eos_token_id:
                 break
@@ -198,3 +205,13 @@ def test_model_without_chat_template_is_a_user_error() -> None:
     tokenizer.chat_template = None
     with pytest.raises(UserError, match="has no chat template"):
         TransformersGenerator.wrap(model, tokenizer, "plain")
+
+
+def test_no_repeat_ngram_matches_hand_decoding(tiny_generator: TransformersGenerator) -> None:
+    # A random tiny model greedily loops, so blocking repeated bigrams changes its texts.
+    plain = GenerationConfig(max_new_tokens=24, repetition_penalty=1.0)
+    blocked = GenerationConfig(max_new_tokens=24, repetition_penalty=1.0, no_repeat_ngram_size=2)
+    model, tok = tiny_generator.model, tiny_generator.tokenizer
+    expected = [reference_greedy(model, tok, p, blocked) for p in PROMPTS]
+    assert tiny_generator.generate(PROMPTS, blocked) == expected
+    assert expected != tiny_generator.generate(PROMPTS, plain)

@@ -197,3 +197,9 @@ def test_server_embeddings_are_deterministic_unit_vectors(
     assert abs(sum(v * v for v in vectors[0]) - 1.0) < 1e-12
     assert vectors[0] != vectors[1]
     assert sized["data"][0]["embedding"] == server_module.embedding_for("a", 3)
+
+
+def test_ngram_blocking_is_refused_not_ignored() -> None:
+    gen = OpenAIGenerator("tiny-model", "http://127.0.0.1:9")
+    with pytest.raises(UserError, match="cannot block repeated n-grams"):
+        gen.generate(PROMPTS[:1], GenerationConfig(no_repeat_ngram_size=3))

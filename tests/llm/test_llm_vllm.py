@@ -82,3 +82,8 @@ def test_in_process_vllm_on_the_bundled_model(tmp_path: Path) -> None:
     assert len(result["a"]) == 3 and all(result["a"])
     assert result["a"] == result["b"]  # greedy is repeatable
     assert result["model_id"].startswith("vllm:") and result["model_id"].endswith("[bfloat16]")
+
+
+def test_ngram_blocking_is_refused_not_ignored() -> None:
+    with pytest.raises(UserError, match="cannot block repeated n-grams"):
+        sampling_kwargs(GenerationConfig(no_repeat_ngram_size=3), seed=0)

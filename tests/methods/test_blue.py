@@ -87,6 +87,44 @@ def test_history_positives_are_the_past_only(demo_dataset: Path) -> None:
         BlueConfig(positives_from="future")
 
 
+def test_older_positives_are_the_history_the_prompt_does_not_show(demo_dataset: Path) -> None:
+    """``positives_from="older"``: the positives are the history items just before the shown
+    window, the shown ones are excluded from the ranking, nothing at or after the target is
+    used, and examples whose whole history is shown are left out."""
+    from profilerec.profile.prompts import HistoryFormat
+
+    ds = Dataset.load(demo_dataset)
+    train = select_train_examples(ds, 0, one_per_user=False, seed=0)
+    shown = 3
+    rows = build_rows(
+        ds,
+        train,
+        load_template("profile"),
+        n_positives=2,
+        item_texts=ds.item_texts(100),
+        history=HistoryFormat(max_items=shown),
+        positives_from="older",
+    )
+    by_id = {r["example_id"]: r for r in rows}
+    index = ds.item_index
+    kept = 0
+    for ex in train.iter_rows(named=True):
+        past = [index[i] for i in ex["history"]]
+        row = by_id.get(ex["example_id"])
+        if len(past) <= shown:
+            assert row is None
+            continue
+        kept += 1
+        assert row is not None and row["prompt"][-1]["content"]
+        assert row["positives"] == past[:-shown][-2:]
+        assert set(past[-shown:]) <= set(row["history_idx"])
+        assert sorted(row["positives"] + row["history_idx"]) == sorted(past)
+    assert kept > 500
+    assert BlueConfig(positives_from="older", weight_next_item=0.0).future_items() == 0
+    with pytest.raises(UserError, match="positives_from: older"):
+        BlueConfig(reward="judge", positives_from="older")
+
+
 def test_config_from_yaml_rejects_unknown_keys(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("blue:\n  max_steps: 3\n  n_negatives: 16\n")
@@ -112,7 +150,7 @@ def test_documented_example_configs_exist() -> None:
 def test_example_configs_load(path: Path) -> None:
     cfg = BlueConfig.from_yaml(path)
     assert cfg.max_steps > 0
-    if cfg.positives_from == "history":  # the baselines need the next item, and say how
+    if cfg.positives_from != "next":  # the baselines need the next item, and say how
         with pytest.raises(UserError, match="positives_from=next"):
             BlueConfig.from_yaml(path, reward="rlpf")
 

@@ -107,3 +107,15 @@ def test_grouped_bootstrap_treats_a_users_copies_as_one_draw() -> None:
 def test_grouped_bootstrap_needs_one_label_per_value() -> None:
     with pytest.raises(UserError, match="one label per value"):
         paired_bootstrap(np.ones(4), np.zeros(4), groups=np.arange(3))
+
+
+def test_detectable_difference_matches_the_normal_standard_error() -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0.1, 1.0, 400), rng.normal(0.0, 1.0, 400)
+    d = paired_bootstrap(a, b, n_resamples=2000)
+    se = (a - b).std(ddof=1) / np.sqrt(400)
+    assert d.se == pytest.approx(se, rel=0.1)
+    assert d.detectable() == pytest.approx(2.8016 * d.se, rel=1e-3)
+    # four times the users halve the smallest detectable difference
+    a4, b4 = rng.normal(0.1, 1.0, 1600), rng.normal(0.0, 1.0, 1600)
+    assert paired_bootstrap(a4, b4).detectable() == pytest.approx(d.detectable() / 2, rel=0.15)

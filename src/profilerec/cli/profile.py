@@ -68,6 +68,13 @@ def profile(
         float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling mass (sampling only).")
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    no_repeat_ngram: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Forbid repeating any n-gram of this many tokens (0 = off; transformers backend only).",
+        ),
+    ] = 0,
     allow_exposed: Annotated[
         bool,
         typer.Option(
@@ -96,7 +103,11 @@ def profile(
         batch_size=batch_size,
         limit=limit,
         generation=GenerationConfig(
-            max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            no_repeat_ngram_size=no_repeat_ngram,
+            seed=seed,
         ),
     )
     # cheap checks before the model loads: the splits exist, the template parses

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from profilerec.errors import UserError
 
 #: A chat prompt: a list of {"role": "system"|"user"|"assistant", "content": str}.
 Messages = list[dict[str, str]]
@@ -21,8 +24,29 @@ class GenerationConfig:
     top_p: float = 1.0
     #: > 1 discourages the small models' habit of echoing the history list.
     repetition_penalty: float = 1.15
+    #: > 0 forbids repeating any n-gram of this many tokens (transformers backend only). A
+    #: trained profiler can learn to list its history titles over and over (issue 19), which
+    #: a repetition penalty of 1.15 does not stop.
+    no_repeat_ngram_size: int = 0
     #: Seed for sampling; a batch's seed is derived from it so reruns are identical.
     seed: int = 0
+
+    def key_fields(self) -> dict[str, object]:
+        """The settings that name a cached profile: no_repeat_ngram_size only when set, so the
+        caches written before it existed keep their keys."""
+        fields = dataclasses.asdict(self)
+        if not self.no_repeat_ngram_size:
+            del fields["no_repeat_ngram_size"]
+        return fields
+
+
+def refuse_ngram_blocking(config: GenerationConfig, backend: str) -> None:
+    """Backends without n-gram blocking fail loudly rather than decode differently."""
+    if config.no_repeat_ngram_size:
+        raise UserError(
+            f"the {backend} backend cannot block repeated n-grams "
+            f"(no_repeat_ngram_size={config.no_repeat_ngram_size}); use the transformers backend"
+        )
 
 
 @runtime_checkable

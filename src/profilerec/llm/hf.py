@@ -208,6 +208,8 @@ class TransformersGenerator:
             "pad_token_id": self.tokenizer.pad_token_id,
             "eos_token_id": self.tokenizer.eos_token_id,
         }
+        if config.no_repeat_ngram_size:
+            settings["no_repeat_ngram_size"] = config.no_repeat_ngram_size
         if sample:
             # top_k=0 disables transformers' implicit top-k of 50, so sampling means the
             # same (temperature + nucleus) as on an OpenAI-compatible server.

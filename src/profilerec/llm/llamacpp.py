@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from profilerec.errors import UserError
-from profilerec.llm.base import GenerationConfig, Messages
+from profilerec.llm.base import GenerationConfig, Messages, refuse_ngram_blocking
 from profilerec.llm.seeds import request_seeds
 
 
@@ -46,6 +46,7 @@ class LlamaCppGenerator:
 
     def generate(self, prompts: list[Messages], config: GenerationConfig) -> list[str]:
         """One completion per prompt, in order (sequential: llama.cpp runs one stream)."""
+        refuse_ngram_blocking(config, "llama.cpp")
         results = []
         for prompt, seed in zip(prompts, request_seeds(config.seed, prompts), strict=True):
             response = self.llm.create_chat_completion(

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from profilerec.errors import UserError
-from profilerec.llm.base import GenerationConfig, Messages
+from profilerec.llm.base import GenerationConfig, Messages, refuse_ngram_blocking
 from profilerec.llm.seeds import request_seeds
 
 #: Statuses worth retrying: rate limits and server-side failures.
@@ -79,6 +79,7 @@ class OpenAIGenerator:
 
     def payload(self, prompt: Messages, config: GenerationConfig, seed: int) -> dict[str, Any]:
         """The JSON body for one prompt."""
+        refuse_ngram_blocking(config, "openai")
         body: dict[str, Any] = {
             "model": self.model,
             "messages": prompt,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from profilerec.errors import UserError
-from profilerec.llm.base import GenerationConfig, Messages
+from profilerec.llm.base import GenerationConfig, Messages, refuse_ngram_blocking
 from profilerec.llm.seeds import request_seeds
 
 #: The port ``make vllm-server`` listens on.
@@ -68,6 +68,7 @@ def sampling_kwargs(config: GenerationConfig, seed: int) -> dict[str, Any]:
     Greedy is temperature 0; sampling uses temperature + nucleus with top-k off (-1), as the
     transformers backend does, and a per-prompt seed as the OpenAI backend sends.
     """
+    refuse_ngram_blocking(config, "vllm")
     body: dict[str, Any] = {
         "max_tokens": config.max_new_tokens,
         "temperature": config.temperature,

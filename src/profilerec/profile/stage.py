@@ -89,7 +89,7 @@ class LocalRunner:
 
 
 def cache_key(prompt: Messages, model_id: str, gen: GenerationConfig) -> str:
-    payload = json.dumps([prompt, model_id, dataclasses.asdict(gen)], sort_keys=True)
+    payload = json.dumps([prompt, model_id, gen.key_fields()], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -36,6 +36,17 @@ class PairedResult:
     low: float
     high: float
     p_value: float
+    #: Standard deviation of the resampled mean differences (the bootstrap standard error).
+    se: float = float("nan")
+
+    def detectable(self, power: float = 0.8, alpha: float = 0.05) -> float:
+        """Smallest true difference this comparison would find at ``alpha`` (two-sided) with
+        probability ``power``: (z_{1-alpha/2} + z_power) x SE. With few test users it says
+        whether a negative result could have been positive at all."""
+        from statistics import NormalDist
+
+        z = NormalDist().inv_cdf
+        return (z(1 - alpha / 2) + z(power)) * self.se
 
 
 def _check(values: np.ndarray, what: str, n_resamples: int, alpha: float) -> np.ndarray:
@@ -151,4 +162,6 @@ def paired_bootstrap(
         other_side = n_resamples
     p_value = min(1.0, 2 * (other_side + 1) / (n_resamples + 1))
     low, high = _percentiles(means, alpha)
-    return PairedResult(mean_diff=observed, low=low, high=high, p_value=p_value)
+    return PairedResult(
+        mean_diff=observed, low=low, high=high, p_value=p_value, se=float(means.std(ddof=1))
+    )

@@ -85,7 +85,10 @@ class BlueConfig(ProfilerRunOptions):
         "next",
         "next: the target and the user's next training items (BLUE). history: the example's "
         "last n_positives history items, ranked against the catalogue minus the rest of the "
-        "history: a coverage reward that uses no future item, so no item-specific luck.",
+        "history: a coverage reward that uses no future item, so no item-specific luck. "
+        "older: the n_positives history items just before those the prompt shows (examples "
+        "with no older history are left out): coverage the profile cannot earn by copying "
+        "the prompt's titles.",
     )
     item_text_budget: int = _f(300, "Characters of item text embedded.")
     # --- rewards ---
@@ -142,7 +145,7 @@ class BlueConfig(ProfilerRunOptions):
     def future_items(self) -> int:
         if self.reward != "blue":
             return 1  # RLPF and the judge score against the target
-        future = self.n_positives if self.positives_from != "history" else 0
+        future = self.n_positives if self.positives_from == "next" else 0
         if self.weight_next_item or self.trainable_embedder:
             future = max(future, 1)  # the target's text is scored, or trained on
         return future
@@ -160,11 +163,13 @@ class BlueConfig(ProfilerRunOptions):
         if self.max_steps < 1 or self.prompts_per_step < 1:
             raise UserError("max_steps and prompts_per_step must be >= 1")
         check_reward_variant(self.reward_variant)
-        if self.positives_from not in ("next", "history"):
-            raise UserError(f"unknown positives_from {self.positives_from!r}; use next or history")
-        if self.positives_from == "history" and self.reward != "blue":
+        if self.positives_from not in ("next", "history", "older"):
             raise UserError(
-                f"positives_from: history is a form of BLUE's embedding reward only; {self.reward} "
+                f"unknown positives_from {self.positives_from!r}; use next, history or older"
+            )
+        if self.positives_from != "next" and self.reward != "blue":
+            raise UserError(
+                f"positives_from: {self.positives_from} is a form of BLUE's embedding reward only; {self.reward} "
                 "scores against the next item: --set positives_from=next"
             )
         if self.n_positives < 1:

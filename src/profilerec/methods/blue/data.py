@@ -69,7 +69,10 @@ def build_rows(
     """One row per example. ``positives_from="history"`` makes the reward's positives the
     last ``n_positives`` history items (the rest of the history excluded from the ranking):
     how well a profile covers what the user had, with nothing after the target involved;
-    examples without history are then left out."""
+    examples without history are then left out. ``positives_from="older"`` takes the
+    ``n_positives`` history items just before the ``history.max_items`` the prompt shows, so
+    copying the prompt's titles earns nothing by itself; examples whose whole history is
+    shown are left out."""
     history = history or HistoryFormat()
     prompts = build_prompts(ds, examples, template, history)
     texts = history_texts(ds, examples, history)
@@ -85,6 +88,13 @@ def build_rows(
             if not past:  # nothing to cover; never fall back to the target
                 continue
             pos, excluded = past[-n_positives:], past[:-n_positives]
+        elif positives_from == "older":
+            shown = len(past[-history.max_items :])
+            older = past[:-shown]
+            if not older:  # nothing beyond the prompt; never fall back to the target
+                continue
+            pos = older[-n_positives:]
+            excluded = past[-shown:] + older[: len(older) - len(pos)]
         rows.append(
             {
                 "prompt": prompt,

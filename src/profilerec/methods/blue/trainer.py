@@ -144,7 +144,9 @@ def train_blue(
         positives_from=config.positives_from,
     )
     if not rows:
-        raise UserError("no training example has a history to cover (positives_from: history)")
+        raise UserError(
+            f"no training example has a history to cover (positives_from: {config.positives_from})"
+        )
     valid = ds.split("valid").sort("example_id")
     if valid.is_empty():
         raise UserError(
