@@ -14,6 +14,7 @@
 #   bash scripts/gpu_issue19.sh stage 4 && bash scripts/gpu_issue19.sh main RESULTS BUDGET_S
 # `main` writes RESULTS/*.tgz (run logs, validation and test profiles, QA; adapters apart).
 # RUNSET=long bash scripts/gpu_issue19.sh main RESULTS BUDGET: the long BLUE runs (see below).
+# RUNSET=coverage: the default recipe (coverage reward) for hundreds of steps (see below).
 # Locally (CPU smoke test of the whole flow on a tiny model, a few steps):
 #   SMOKE=1 PR=.venv/bin/profilerec MODEL=/tmp/tiny bash scripts/gpu_issue19.sh main /tmp/res 120
 set -uo pipefail
@@ -102,7 +103,20 @@ case $RUNSET in
       "blue_c_16x4_lr2e-4|blue|--set prompts_per_step=16 --set learning_rate=2e-4"
       "blue_rank_16x4_lr2e-4|blue|--set prompts_per_step=16 --set learning_rate=2e-4 --set reward_variant=rank"
     ) ;;
-  *) echo "unknown RUNSET $RUNSET (first or long)" >&2; exit 2 ;;
+  coverage)
+    # RUNSET=coverage (prepared 2026-12-04 late, not yet run): the coverage reward of
+    # examples/blue_all_beauty.yaml for hundreds of steps, the CPU run's 150 steps having
+    # peaked on validation at its last check while its test profiles drifted to repeated
+    # titles; more users per step at a lower rate is the lever that kept the GPU runs diverse.
+    CFG=examples/blue_coverage_compact.yaml TRAIN_DATA=beauty_v129 TRAIN_PCT=70 WITH_QA=0
+    COMMON=(--set eval_per_user=2 --set eval_examples=256 --set micro_batch_size=16
+      --set save_every=25)
+    TRAINS=(
+      "cov_long|blue|"
+      "cov_16x4_lr2e-4|blue|--set prompts_per_step=16 --set learning_rate=2e-4"
+      "cov_16x4_lr1e-4|blue|--set prompts_per_step=16 --set learning_rate=1e-4"
+    ) ;;
+  *) echo "unknown RUNSET $RUNSET (first, long or coverage)" >&2; exit 2 ;;
 esac
 
 train_one() {  # train_one NAME METHOD SECONDS EXTRA...
@@ -137,7 +151,7 @@ main() {
   local res=${1:?RESULTS} budget=${2:?BUDGET seconds}
   START=$(date +%s) END=$(($(date +%s) + budget))
   mkdir -p "$res" "$RUNS/logs"
-  if [ "$RUNSET" = long ]; then
+  if [ "$RUNSET" != first ]; then
     THREADS=${THREADS:-4} STEPS=${STEPS:-2000} EVAL=${EVAL:-25}
   else
     THREADS=${THREADS:-2} STEPS=${STEPS:-200} EVAL=${EVAL:-10}
