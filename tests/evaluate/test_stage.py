@@ -100,3 +100,51 @@ def test_hybrid_with_a_profile_set_needs_its_validation_profiles(tmp_path: Path)
         ds, LetterEmbedder(), tmp_path / "b", config, {"p": test_only}, progress=False
     )
     assert "hybrid+p" not in saved["metrics"] and "p" in saved["metrics"]
+
+
+def test_several_examples_per_user_resample_users(tmp_path: Path) -> None:
+    import polars as pl
+
+    from profilerec.data.dataset import Dataset
+
+    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
+    config = EvaluateConfig(
+        methods=("popularity", "mean_history"), bootstrap=50, tune=False, reference="popularity"
+    )
+    one = run_evaluate(ds, LetterEmbedder(), tmp_path / "one", config, progress=False)
+    assert one["resampled"] == "examples"
+    assert "detectable" in one["comparisons"][0]
+    # every position of three users in test: their examples are one draw each
+    path = ds.root / "examples.parquet"
+    frame = pl.read_parquet(path)
+    users = ["t00", "t10", "t20"]
+    frame = frame.with_columns(
+        split=pl.when(pl.col("user_id").is_in(users)).then(pl.lit("test")).otherwise("split")
+    )
+    frame.write_parquet(path)
+    several = run_evaluate(
+        Dataset.load(ds.root), LetterEmbedder(), tmp_path / "many", config, progress=False
+    )
+    assert several["resampled"] == "users"
+    assert several["slices"]["overall"]["n"] == several["n_examples"] > len(SEQUENCES)
+
+
+def test_summarise_by_user_widens_intervals_of_correlated_examples() -> None:
+    from profilerec.evaluate.stage import summarise
+
+    rng = np.random.default_rng(0)
+    user_effect = rng.normal(size=40)
+    a = np.repeat(user_effect, 10) + 0.05 * rng.normal(size=400)
+    per_user = {  # ten examples per user, all sharing the user's effect
+        "a": {"ndcg@10": a, "recall@10": a},
+        "b": {"ndcg@10": np.zeros(400), "recall@10": np.zeros(400)},
+    }
+    groups = np.repeat(np.arange(40), 10)
+    config = EvaluateConfig(ks=(10,), bootstrap=300, reference="b")
+    flat = summarise(per_user, config)
+    clustered = summarise(per_user, config, groups)
+    width = lambda r: np.diff(r["ci"]["a"]["ndcg@10"])[0]  # noqa: E731
+    assert width(clustered) > 2 * width(flat)
+    flat_c = next(c for c in flat["comparisons"] if c["metric"] == "ndcg@10")
+    clustered_c = next(c for c in clustered["comparisons"] if c["metric"] == "ndcg@10")
+    assert clustered_c["detectable"] > 2 * flat_c["detectable"]

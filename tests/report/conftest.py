@@ -100,7 +100,7 @@ def make_metrics() -> dict[str, Any]:
     ci["zero_shot"]["recall@10"] = [0.0312, 0.0807]
     comparisons = [
         {"method": "history_text", "reference": "zero_shot", "metric": "ndcg@10",
-         "mean_diff": 0.04991, "ci": [0.01, 0.09], "p_value": 0.0004},
+         "mean_diff": 0.04991, "ci": [0.01, 0.09], "p_value": 0.0004, "detectable": 0.0283},
         {"method": "popularity", "reference": "zero_shot", "metric": "ndcg@10",
          "mean_diff": -0.0261, "ci": [-0.05, -0.002], "p_value": 0.03},
         {"method": "history+zero_shot", "reference": "zero_shot", "metric": "ndcg@10",

@@ -92,6 +92,9 @@ def test_comparisons(inputs: Inputs, full: str) -> None:
     ]
     assert "Paired comparisons against zero_shot" in full
     assert '<td class="better">+0.0499</td>' in full
+    # the power column; files written before it existed show it empty
+    assert [r.detectable for r in rows] == ["±0.0283", "", ""]
+    assert "<td>±0.0283</td>" in full
 
 
 def test_model_text_is_escaped(full: str) -> None:

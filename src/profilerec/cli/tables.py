@@ -14,9 +14,10 @@ def print_metrics(result: dict[str, Any]) -> None:
     """Recall/NDCG@10 with 95% CIs, then @50 and MRR: fits an 80-column terminal."""
     from rich import box
 
+    by = " (users resampled)" if result.get("resampled") == "users" else ""
     table = Table(
         title=f"{result['split']}: {result['n_examples']} examples, {result['n_items']} items; "
-        "95% bootstrap CI",
+        f"95% bootstrap CI{by}",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )

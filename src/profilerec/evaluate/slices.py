@@ -180,9 +180,11 @@ def sliced_summary(
     seed: int = 0,
     *,
     reference: str | None = None,
+    groups: np.ndarray | None = None,
 ) -> dict[str, dict[str, object]]:
     """Per slice: ``n`` (examples in it) and, as ``evaluate`` writes for the whole split,
-    means, bootstrap CIs and paired tests against ``reference``, on the slice's examples.
+    means, bootstrap CIs and paired tests against ``reference``, on the slice's examples
+    (resampling whole users when ``groups`` gives each example's user).
 
     ``per_user`` is method -> metric -> per-example values in the masks' row order. An
     empty slice gets ``n = 0`` and empty metrics.
@@ -207,5 +209,6 @@ def sliced_summary(
             out[name] = {"n": 0, "metrics": {}, "ci": {}, "reference": reference, "comparisons": []}
             continue
         subset = {m: {k: v[mask] for k, v in t.items()} for m, t in per_user.items()}
-        out[name] = {"n": n, **summarise(subset, config)}
+        sub_groups = None if groups is None else np.asarray(groups)[mask]
+        out[name] = {"n": n, **summarise(subset, config, sub_groups)}
     return out

@@ -196,7 +196,11 @@ def run_evaluate(
                 }
             )
         )
-    result = summarise(per_user, config)
+    # Several examples per user (user-disjoint splits, all positions): resample users.
+    groups = (
+        examples["user_id"].to_numpy() if examples["user_id"].n_unique() < examples.height else None
+    )
+    result = summarise(per_user, config, groups)
     from profilerec.evaluate.slices import evaluate_slice_masks, sliced_summary
 
     masks_by_slice = evaluate_slice_masks(
@@ -207,7 +211,7 @@ def run_evaluate(
         tail_item_frac=config.tail_item_frac,
     )
     if best_id is not None:  # every method read against the best ID baseline, too
-        vs = summarise(per_user, dataclasses.replace(config, reference=best_id))
+        vs = summarise(per_user, dataclasses.replace(config, reference=best_id), groups)
         result["comparisons_vs_best_id"] = vs["comparisons"]
     result.update(
         best_id_baseline=best_id,
@@ -218,9 +222,11 @@ def run_evaluate(
             config.bootstrap,
             config.seed,
             reference=result["reference"],
+            groups=groups,
         ),
     )
     result.update(
+        resampled="users" if groups is not None else "examples",
         split=config.split,
         n_examples=examples.height,
         n_items=len(ds.item_ids),
@@ -257,14 +263,24 @@ def _profile_hybrid(
     return M.hybrid(ds, examples, model, item_vecs, vectors, pname)
 
 
-def summarise(per_user: dict[str, dict[str, np.ndarray]], config: EvaluateConfig) -> dict[str, Any]:
-    """Means, bootstrap CIs, and paired bootstrap tests of every method against the reference."""
+def summarise(
+    per_user: dict[str, dict[str, np.ndarray]],
+    config: EvaluateConfig,
+    groups: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Means, bootstrap CIs, and paired bootstrap tests of every method against the reference.
+
+    ``groups`` (the user of each example) makes every interval and test resample users: a
+    user's examples are correlated, and resampling them one by one overstates certainty.
+    """
     metrics: dict[str, dict[str, float]] = {}
     ci: dict[str, dict[str, list[float]]] = {}
     for name, table in per_user.items():
         metrics[name], ci[name] = {}, {}
         for metric, values in table.items():
-            interval = bootstrap_ci(values, n_resamples=config.bootstrap, seed=config.seed)
+            interval = bootstrap_ci(
+                values, n_resamples=config.bootstrap, seed=config.seed, groups=groups
+            )
             metrics[name][metric] = float(values.mean())
             ci[name][metric] = [interval.low, interval.high]
     ref = config.reference or next(
@@ -287,6 +303,7 @@ def summarise(per_user: dict[str, dict[str, np.ndarray]], config: EvaluateConfig
                     per_user[ref][metric],
                     n_resamples=config.bootstrap,
                     seed=config.seed,
+                    groups=groups,
                 )
                 comparisons.append(
                     {
@@ -296,6 +313,8 @@ def summarise(per_user: dict[str, dict[str, np.ndarray]], config: EvaluateConfig
                         "mean_diff": test.mean_diff,
                         "ci": [test.low, test.high],
                         "p_value": test.p_value,
+                        # the smallest true difference this test finds with 80% power
+                        "detectable": test.detectable(),
                     }
                 )
     return {"metrics": metrics, "ci": ci, "reference": ref, "comparisons": comparisons}

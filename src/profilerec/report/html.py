@@ -74,6 +74,7 @@ def write_report(
         "header": _header(metrics, dataset, date),
         "config": metrics.get("config") or {},
         "reference": metrics.get("reference"),
+        "resampled": metrics.get("resampled", "examples"),
         "best_id": metrics.get("best_id_baseline"),
         "table": tables.metrics_table(metrics),
         "comparisons": tables.comparisons_table(metrics),

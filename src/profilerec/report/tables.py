@@ -57,6 +57,8 @@ class Comparison:
     mean_diff: str
     ci: str
     p_value: str
+    #: The smallest true difference the test would find with 80% power ("" for old files).
+    detectable: str
     #: "better", "worse" or "" (CI covers 0), for colouring.
     verdict: str
 
@@ -135,6 +137,7 @@ def comparisons_table(result: Mapping[str, Any]) -> list[Comparison]:
                 mean_diff=f"{c['mean_diff']:+.4f}",
                 ci=f"[{lo:+.4f}, {hi:+.4f}]",
                 p_value=fmt_p(c["p_value"]),
+                detectable=f"±{c['detectable']:.4f}" if "detectable" in c else "",
                 verdict=verdict,
             )
         )

@@ -89,12 +89,29 @@ def _percentiles(means: np.ndarray, alpha: float) -> tuple[float, float]:
 
 
 def bootstrap_ci(
-    values: np.ndarray, *, n_resamples: int = 1000, alpha: float = 0.05, seed: int = 0
+    values: np.ndarray,
+    *,
+    n_resamples: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> Interval:
-    """Percentile bootstrap interval of the mean of ``values``."""
+    """Percentile bootstrap interval of the mean of ``values``; ``groups`` (one label per
+    value) resamples whole groups, as in ``paired_bootstrap``."""
     arr = _check(values, "values", n_resamples, alpha)
-    low, high = _percentiles(_resampled_means(arr, n_resamples, seed), alpha)
+    if groups is None:
+        means = _resampled_means(arr, n_resamples, seed)
+    else:
+        means = _resampled_group_means(arr, _labels(groups, arr), n_resamples, seed)
+    low, high = _percentiles(means, alpha)
     return Interval(mean=float(arr.mean()), low=low, high=high)
+
+
+def _labels(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    labels = np.asarray(groups)
+    if labels.shape != values.shape:
+        raise UserError(f"groups needs one label per value ({len(values)}), got {labels.shape}")
+    return labels
 
 
 def _resampled_group_means(
@@ -150,10 +167,7 @@ def paired_bootstrap(
     if groups is None:
         means = _resampled_means(diff, n_resamples, seed)
     else:
-        labels = np.asarray(groups)
-        if labels.shape != diff.shape:
-            raise UserError(f"groups needs one label per value ({len(diff)}), got {labels.shape}")
-        means = _resampled_group_means(diff, labels, n_resamples, seed)
+        means = _resampled_group_means(diff, _labels(groups, diff), n_resamples, seed)
     if observed > 0:
         other_side = int((means <= 0).sum())
     elif observed < 0:
