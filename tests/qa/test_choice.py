@@ -51,7 +51,7 @@ def test_a_context_naming_the_true_item_wins(dataset: Dataset) -> None:
     named = [f"Profile of the customer:\nwants product{t.upper()}" for t in examples["item_id"]]
     contexts = {"none": [""] * examples.height, "named": named}
     config = QAConfig(tasks=("choice",), n_negatives=3)
-    per, rows = stage._choice(
+    per, rows, scored = stage._choice(
         dataset,
         examples,
         contexts,
@@ -61,6 +61,7 @@ def test_a_context_naming_the_true_item_wins(dataset: Dataset) -> None:
         None,
     )
     assert per["named"]["correct"].tolist() == [1.0] * 4
+    assert scored.tolist() == list(range(examples.height))
     _, answers = choice.sample_options(dataset, examples, 3, config.seed)
     # all options tie without a context: the first is picked, right only where the answer is 0
     assert per["none"]["correct"].tolist() == [float(a == 0) for a in answers]

@@ -52,6 +52,8 @@ def test_all_tasks_write_metrics_answers_and_rerun_from_cache(
     assert ("rating", "zero_shot", "mse") in tested and ("choice", "history", "accuracy") in tested
     vs_pop = {c["context"] for c in result["comparisons"] if c["reference"] == "popularity"}
     assert vs_pop == set(contexts)
+    assert result["resampled"] == "examples"  # one test example per user
+    assert all(c["detectable"] >= 0 for c in result["comparisons"])
     answers = pl.read_parquet(out / ANSWERS_FILE)
     n = result["n_examples"]
     assert n == 4
@@ -94,3 +96,19 @@ def test_refusals_come_before_any_forward_pass(
         check_reader_spec("openai:m@http://127.0.0.1:9/v1", ("review", "rating"))
     check_reader_spec("openai:m@http://127.0.0.1:9/v1", ("review",))
     assert reader.cache.misses == 0
+
+
+def test_several_examples_per_user_resample_users() -> None:
+    import numpy as np
+
+    from profilerec.qa.stage import summarise
+
+    rng = np.random.default_rng(0)
+    scores = np.repeat(rng.normal(size=30), 8) + 0.05 * rng.normal(size=240)
+    per = {"review": {"history": {"rouge_l": np.zeros(240)}, "x": {"rouge_l": scores}}}
+    config = QAConfig(tasks=("review",), bootstrap=300, reference="history")
+    flat = summarise(per, config)
+    by_user = summarise(per, config, {"review": np.repeat(np.arange(30), 8)})
+    width = lambda r: np.diff(r["ci"]["review"]["x"]["rouge_l"])[0]  # noqa: E731
+    assert width(by_user) > 2 * width(flat)
+    assert by_user["comparisons"][0]["detectable"] > 2 * flat["comparisons"][0]["detectable"]

@@ -40,8 +40,9 @@ METRIC_SOURCES = {
     "review": {"rouge_l": "rouge_l"},
 }
 LOWER_IS_BETTER = {"mae", "rmse"}
-#: Per context, per-example values by name; and the rows of answers.parquet (column -> value).
-TaskResult = tuple[dict[str, dict[str, np.ndarray]], list[dict[str, Any]]]
+#: Per context, per-example values by name; the rows of answers.parquet (column -> value);
+#: and the positions (in the examples) of the values, for resampling by user.
+TaskResult = tuple[dict[str, dict[str, np.ndarray]], list[dict[str, Any]], np.ndarray]
 
 
 def select(ds: Dataset, config: QAConfig) -> pl.DataFrame:
@@ -73,6 +74,8 @@ def run_qa(
     titles = dict(ds.items.select("item_id", "title").iter_rows())
     base = examples.select("example_id", "user_id", "item_id")
     per: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    groups: dict[str, np.ndarray] = {}
+    users = examples["user_id"].to_numpy()
     frames: list[pl.DataFrame] = []
     seconds: dict[str, float] = {}
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
@@ -80,13 +83,16 @@ def run_qa(
         for task in config.tasks:
             start = time.perf_counter()
             runner = {"rating": _rating, "choice": _choice, "review": _review}[task]
-            per[task], rows = runner(ds, examples, contexts, titles, reader, config, bar)
+            per[task], rows, scored = runner(ds, examples, contexts, titles, reader, config, bar)
+            groups[task] = users[scored]
             frames.extend(base.with_columns(pl.lit(task).alias("task"), **r) for r in rows)
             seconds[task] = time.perf_counter() - start
-    result = summarise(per, config)
+    # Several examples per user (user-disjoint splits): every CI and test resamples users.
+    result = summarise(per, config, groups if len(set(users)) < len(users) else None)
     result.update(
         split=config.split,
         n_examples=examples.height,
+        resampled="users" if len(set(users)) < len(users) else "examples",
         reader=reader.model_id,
         contexts=list(contexts),
         seconds=seconds,
@@ -140,7 +146,7 @@ def _rating(
                 **{k: pl.Series(v) for k, v in per[name].items()},
             }
         )
-    return per, rows
+    return per, rows, np.arange(examples.height)
 
 
 def _choice(
@@ -185,7 +191,7 @@ def _choice(
                 "correct": pl.Series(per[name]["correct"]),
             }
         )
-    return per, rows
+    return per, rows, np.arange(examples.height)
 
 
 def _review(
@@ -223,21 +229,27 @@ def _review(
                 "rouge_l": pl.Series(full),
             }
         )
-    return per, rows
+    return per, rows, np.asarray(keep)
 
 
-def summarise(per: dict[str, dict[str, dict[str, np.ndarray]]], config: QAConfig) -> dict[str, Any]:
-    """Means with bootstrap CIs, and paired bootstrap tests of every context against the reference."""
+def summarise(
+    per: dict[str, dict[str, dict[str, np.ndarray]]],
+    config: QAConfig,
+    groups: dict[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Means with bootstrap CIs, and paired bootstrap tests of every context against the
+    reference; ``groups`` (per task, the user of each value) resamples whole users."""
     metrics: dict[str, dict[str, dict[str, float]]] = {}
     ci: dict[str, dict[str, dict[str, list[float]]]] = {}
     comparisons = []
     for task, by_name in per.items():
         metrics[task], ci[task] = {}, {}
+        users = None if groups is None else groups[task]
         for name, values in by_name.items():
             metrics[task][name], ci[task][name] = {}, {}
             for metric, source in METRIC_SOURCES[task].items():
                 v = values[source]
-                iv = bootstrap_ci(v, n_resamples=config.bootstrap, seed=config.seed)
+                iv = bootstrap_ci(v, n_resamples=config.bootstrap, seed=config.seed, groups=users)
                 low, mean, high = iv.low, float(v.mean()), iv.high
                 if metric == "rmse":  # sqrt is monotone, so the percentile interval maps over
                     low, mean, high = math.sqrt(low), math.sqrt(mean), math.sqrt(high)
@@ -261,6 +273,7 @@ def summarise(per: dict[str, dict[str, dict[str, np.ndarray]]], config: QAConfig
                     by_name[ref][source],
                     n_resamples=config.bootstrap,
                     seed=config.seed,
+                    groups=users,
                 )
                 comparisons.append(
                     {
@@ -272,6 +285,7 @@ def summarise(per: dict[str, dict[str, dict[str, np.ndarray]]], config: QAConfig
                         "mean_diff": test.mean_diff,
                         "ci": [test.low, test.high],
                         "p_value": test.p_value,
+                        "detectable": test.detectable(),
                     }
                 )
     return {
