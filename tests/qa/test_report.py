@@ -37,6 +37,7 @@ RESULT = {
             "mean_diff": -0.6,
             "ci": [-1.0, -0.2],
             "p_value": 0.01,
+            "detectable": 0.4123,
         },
         {
             "task": "choice",
@@ -60,6 +61,8 @@ def test_tables_mark_the_best_and_lower_error_is_better() -> None:
     )
     verdicts = [r["verdict"] for r in comparison_rows(RESULT)]
     assert verdicts == ["better", ""]
+    # the power column; a comparison written before it existed shows it empty
+    assert [r["detectable"] for r in comparison_rows(RESULT)] == ["±0.4123", ""]
 
 
 def test_report_command_path_renders_a_qa_folder(tmp_path: Path, demo_dataset: Path) -> None:
@@ -68,3 +71,4 @@ def test_report_command_path_renders_a_qa_folder(tmp_path: Path, demo_dataset: P
     assert 'id="qa-rating"' in html and 'id="qa-choice"' in html
     assert "p&lt;x&gt;" in html and "<x>" not in html  # profile-set names are escaped
     assert 'class="better">-0.6000' in html
+    assert "<td>±0.4123</td>" in html and "users resampled" not in html

@@ -80,6 +80,8 @@ def comparison_rows(result: Mapping[str, Any]) -> list[dict[str, str]]:
                 "diff": f"{c['mean_diff']:+.4f}",
                 "ci": f"[{lo:+.4f}, {hi:+.4f}]",
                 "p": fmt_p(c["p_value"]),
+                # absent in files written before it existed
+                "detectable": f"±{c['detectable']:.4f}" if "detectable" in c else "",
                 "verdict": verdict,
             }
         )
@@ -106,6 +108,7 @@ def write_qa_report(out_path: str | Path, result: Mapping[str, Any], dataset_nam
         reference=result.get("reference", "?"),
         tables=task_tables(result),
         comparisons=comparison_rows(result),
+        resampled=result.get("resampled", "examples"),
         date=dt.date.today().isoformat(),
         version=__version__,
     )
