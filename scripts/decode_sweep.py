@@ -1,6 +1,6 @@
 """Choose test-time decoding for a trained profiler on its run's own validation sample.
 
-Usage: python scripts/decode_sweep.py RUN DATASET --out DIR [--no-repeat 0 3 4]
+Usage: python scripts/decode_sweep.py RUN DATASET --out DIR [--no-repeat 0 3 6]
        [--adapter best|final] [--threads 2]
 
 Regenerates the greedy validation profiles of a `profilerec train` run (the same examples
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +25,12 @@ import polars as pl
 
 from profilerec.data.dataset import Dataset
 from profilerec.embed import load_embedder
+from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig
 from profilerec.llm.hf import TransformersGenerator
 from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.config import BlueConfig
-from profilerec.methods.blue.validation import Validator, validation_sample
+from profilerec.methods.blue.validation import Validator, sameness, validation_sample
 from profilerec.profile.prompts import build_prompts
 from profilerec.retrieval import NDCG, paired_bootstrap
 
@@ -40,11 +43,18 @@ def repeated_share(text: str, n: int = 4) -> float:
 
 
 def main() -> None:
+    try:
+        sweep()
+    except UserError as err:  # a bad path or run: one line, non-zero exit
+        sys.exit(f"error: {err}")
+
+
+def sweep() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run", type=Path)
     ap.add_argument("dataset", type=Path)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--no-repeat", type=int, nargs="+", default=[0, 3, 4])
+    ap.add_argument("--no-repeat", type=int, nargs="+", default=[0, 3, 6])
     ap.add_argument("--adapter", choices=["best", "final"], default="best")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -63,7 +73,6 @@ def main() -> None:
     prompts = build_prompts(ds, valid, load_template(config.template), config.history_format())
     embedder = load_embedder(config.embedder)
     item_vecs = embedder.embed(ds.item_texts(config.item_text_budget))
-    validator = Validator(ds, valid, prompts, embedder, item_vecs, config.max_completion_length)
     adapter = args.run / ("best_adapter" if args.adapter == "best" else "adapter")
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -81,21 +90,24 @@ def main() -> None:
                     gen = TransformersGenerator(
                         adapter=adapter_dir, dtype="float32", threads=args.threads
                     )
-                validator.gen_config = GenerationConfig(
+                decoding = GenerationConfig(
                     max_new_tokens=config.max_completion_length, no_repeat_ngram_size=n
                 )
+                validator = Validator(
+                    ds, valid, prompts, embedder, item_vecs, config.max_completion_length, decoding
+                )
                 _, seen = validator(gen.model, gen.tokenizer)
-                seen.write_parquet(path)
+                # atomic: a killed run never leaves a half-written row to resume from
+                seen.write_parquet(path.with_suffix(".tmp"))
+                os.replace(path.with_suffix(".tmp"), path)
             texts = seen["profile"].to_list()
             ranks[label] = seen["target_rank"].to_numpy()
             vecs = embedder.embed(texts)
-            unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-            total = unit.sum(axis=0)
             rows.append(
                 {
                     "label": label,
                     "ndcg": float(NDCG(10).per_user(ranks[label]).mean()),
-                    "sameness": float((total @ total - len(unit)) / (len(unit) * (len(unit) - 1))),
+                    "sameness": sameness(vecs),
                     "repeated": float(np.mean([repeated_share(t) for t in texts])),
                     "words": float(np.mean([len(t.split()) for t in texts])),
                     "users": seen["user_id"].to_numpy(),

@@ -82,6 +82,8 @@ FMT=(--history-items 5 --item-chars 40 --snippet-chars 0)  # run C's compact pro
 # budget allows, on beauty_v129 (129 validation users, 2 examples each; the same 512 test
 # examples of 51 unseen users), test + validation profiles of their best adapters, no QA.
 RUNSET=${RUNSET:-first}
+# validation on beauty_v129: 2 examples of each of its 129 validation users
+V129=(--set eval_per_user=2 --set eval_examples=256 --set micro_batch_size=16 --set save_every=25)
 # name | method | extra --set options (run C's recipe unless overridden)
 case $RUNSET in
   first)
@@ -95,9 +97,7 @@ case $RUNSET in
       "rft|rft|--set eval_examples=128 --set gen_batch_size=64"
     ) ;;
   long)
-    TRAIN_DATA=beauty_v129 TRAIN_PCT=70 WITH_QA=0
-    COMMON=(--set eval_per_user=2 --set eval_examples=256 --set micro_batch_size=16
-      --set save_every=25)
+    TRAIN_DATA=beauty_v129 TRAIN_PCT=70 WITH_QA=0 COMMON=("${V129[@]}")
     TRAINS=(
       "blue_c_long|blue|"
       "blue_c_16x4_lr2e-4|blue|--set prompts_per_step=16 --set learning_rate=2e-4"
@@ -109,8 +109,7 @@ case $RUNSET in
     # peaked on validation at its last check while its test profiles drifted to repeated
     # titles; more users per step at a lower rate is the lever that kept the GPU runs diverse.
     CFG=examples/blue_coverage_compact.yaml TRAIN_DATA=beauty_v129 TRAIN_PCT=70 WITH_QA=0
-    COMMON=(--set eval_per_user=2 --set eval_examples=256 --set micro_batch_size=16
-      --set save_every=25)
+    COMMON=("${V129[@]}")
     TRAINS=(
       "cov_long|blue|"
       "cov_16x4_lr2e-4|blue|--set prompts_per_step=16 --set learning_rate=2e-4"

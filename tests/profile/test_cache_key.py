@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
+
+from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig
 from profilerec.profile.stage import cache_key
 
@@ -26,3 +29,8 @@ def test_default_key_is_the_key_written_before_ngram_blocking_existed() -> None:
 def test_ngram_blocking_changes_the_key() -> None:
     keys = {cache_key(PROMPT, "m", GenerationConfig(no_repeat_ngram_size=n)) for n in (0, 3, 4)}
     assert len(keys) == 3
+
+
+def test_negative_ngram_size_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="no_repeat_ngram_size"):
+        GenerationConfig(no_repeat_ngram_size=-1)

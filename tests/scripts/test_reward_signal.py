@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "reward_signal.py"
-
-
-def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("reward_signal", SCRIPT)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from _scripts import load_script
 
 
 def test_pooled_correlation_of_centred_groups() -> None:
-    rs = _module()
+    rs = load_script("reward_signal")
     rng = np.random.default_rng(0)
     # B follows A inside each group: the pooled within correlation is high.
     groups = []

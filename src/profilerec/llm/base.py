@@ -31,6 +31,12 @@ class GenerationConfig:
     #: Seed for sampling; a batch's seed is derived from it so reruns are identical.
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.no_repeat_ngram_size < 0:
+            raise UserError(
+                f"no_repeat_ngram_size must be >= 0 (0 = off), not {self.no_repeat_ngram_size}"
+            )
+
     def key_fields(self) -> dict[str, object]:
         """The settings that name a cached profile: no_repeat_ngram_size only when set, so the
         caches written before it existed keep their keys."""

@@ -79,7 +79,6 @@ class OpenAIGenerator:
 
     def payload(self, prompt: Messages, config: GenerationConfig, seed: int) -> dict[str, Any]:
         """The JSON body for one prompt."""
-        refuse_ngram_blocking(config, "openai")
         body: dict[str, Any] = {
             "model": self.model,
             "messages": prompt,
@@ -94,6 +93,7 @@ class OpenAIGenerator:
 
     def generate(self, prompts: list[Messages], config: GenerationConfig) -> list[str]:
         """One completion per prompt, in order; ``concurrency`` requests in flight at once."""
+        refuse_ngram_blocking(config, "openai")
         seeds = request_seeds(config.seed, prompts)
         bodies = [self.payload(p, config, seed) for p, seed in zip(prompts, seeds, strict=True)]
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}

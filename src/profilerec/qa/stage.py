@@ -88,11 +88,12 @@ def run_qa(
             frames.extend(base.with_columns(pl.lit(task).alias("task"), **r) for r in rows)
             seconds[task] = time.perf_counter() - start
     # Several examples per user (user-disjoint splits): every CI and test resamples users.
-    result = summarise(per, config, groups if len(set(users)) < len(users) else None)
+    several = len(set(users)) < len(users)
+    result = summarise(per, config, groups if several else None)
     result.update(
         split=config.split,
         n_examples=examples.height,
-        resampled="users" if len(set(users)) < len(users) else "examples",
+        resampled="users" if several else "examples",
         reader=reader.model_id,
         contexts=list(contexts),
         seconds=seconds,

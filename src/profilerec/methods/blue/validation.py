@@ -62,6 +62,7 @@ class Validator:
         embedder: Embedder,
         item_vectors: np.ndarray,
         max_new_tokens: int,
+        generation: GenerationConfig | None = None,
     ) -> None:
         self.prompts = prompts
         self.example_ids = examples["example_id"].to_list()
@@ -70,7 +71,8 @@ class Validator:
         self.items = item_vectors
         self.targets = [ds.item_index[i] for i in examples["item_id"]]
         self.masks = ds.seen_before(examples)
-        self.gen_config = GenerationConfig(max_new_tokens=max_new_tokens)
+        # greedy at the default penalty unless told otherwise (scripts/decode_sweep.py)
+        self.gen_config = generation or GenerationConfig(max_new_tokens=max_new_tokens)
 
     def __call__(self, model: Any, tokenizer: Any) -> tuple[dict[str, float], pl.DataFrame]:
         """The scores, and the profiles and target ranks behind them."""
