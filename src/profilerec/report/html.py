@@ -20,6 +20,7 @@ from profilerec import __version__
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.report import plots, tables, users
+from profilerec.report.verdict import is_untuned, method_label, verdict
 
 RANK_COLUMNS = ("method", "example_id", "target_rank", "top10")
 
@@ -69,8 +70,13 @@ def write_report(
     headline = tables.headline_keys(result_metrics)
     picked = users.pick_examples(ranks, profiles, n_users, seed)
 
+    tuning = metrics.get("tuning") or {}
     context: dict[str, Any] = {
         "title": title,
+        "verdict": verdict(metrics),
+        "caveat": model_caveat(profiles),
+        "labels": {m: method_label(m, tuning) for m in {*result_metrics, *methods}},
+        "untuned": [m for m in result_metrics if is_untuned(m, metrics)],
         "header": _header(metrics, dataset, date),
         "config": metrics.get("config") or {},
         "reference": metrics.get("reference"),
@@ -101,6 +107,32 @@ def write_report(
     tmp.write_text(html, encoding="utf-8")
     os.replace(tmp, out)
     return out
+
+
+#: Substrings of a profile set's ``model_id`` that mark the small bundled profiler.
+BUNDLED_MODELS = ("smollm2-135m", "smollm2")
+
+
+def model_caveat(profiles: Mapping[str, pl.DataFrame]) -> str | None:
+    """A warning when a profile set was written by the bundled 135M-parameter model."""
+    names = sorted(
+        name
+        for name, frame in profiles.items()
+        if "model_id" in frame.columns
+        and any(
+            b in str(m).lower()
+            for m in frame["model_id"].unique().to_list()
+            for b in BUNDLED_MODELS
+        )
+    )
+    if not names:
+        return None
+    return (
+        f"Profiles {', '.join(names)} were written by the bundled SmolLM2-135M, a 135M-parameter "
+        "model chosen to run offline on a CPU: expect generic, sometimes inaccurate text. "
+        "Read their figures as a floor for the method, not for LLM profiles in general; "
+        "pass a larger model with --generator."
+    )
 
 
 def _environment() -> jinja2.Environment:
