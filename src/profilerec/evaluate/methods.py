@@ -106,8 +106,7 @@ def id_baselines(
     Returns the outputs on ``examples``, the fitted models, and per model what
     metrics.json records (grid, trials, chosen parameters, validation NDCG@10).
     """
-    from rich.progress import track
-
+    from profilerec.progress import progress_bar
     from profilerec.recsys.sequences import sasrec_histories
     from profilerec.recsys.tuning import Validation
     from profilerec.recsys.tuning import tune as tune_baseline
@@ -117,14 +116,16 @@ def id_baselines(
     outputs: dict[str, MethodOutput] = {}
     models: dict[str, Any] = {}
     records: dict[str, Any] = {}
-    for name in track(names, description="ID baselines", disable=not progress):
-        fixed = {"seed": seed} if name in ("popularity", "als", "bpr", "sasrec") else {}
-        fixed |= (params or {}).get(name, {})
-        model, result = tune_baseline(
-            name, ds, fixed=fixed, validation=validation, tune_grid=tune and name not in untuned
-        )
-        models[name], records[name] = model, result.as_json()
-        outputs[name] = MethodOutput(scores=_scorer(model, histories))
+    with progress_bar("ID baselines", len(names), enabled=progress) as bar:
+        for name in names:
+            fixed = {"seed": seed} if name in ("popularity", "als", "bpr", "sasrec") else {}
+            fixed |= (params or {}).get(name, {})
+            model, result = tune_baseline(
+                name, ds, fixed=fixed, validation=validation, tune_grid=tune and name not in untuned
+            )
+            models[name], records[name] = model, result.as_json()
+            outputs[name] = MethodOutput(scores=_scorer(model, histories))
+            bar.advance()
     return outputs, models, records
 
 

@@ -23,6 +23,7 @@ from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
 from profilerec.evaluate import methods as M
 from profilerec.evaluate.checks import check_evaluate_inputs
+from profilerec.progress import step
 from profilerec.retrieval import (
     bootstrap_ci,
     default_metrics,
@@ -116,7 +117,7 @@ def run_evaluate(
     targets = [index[i] for i in examples["item_id"]]
     masks = ds.seen_before(examples)
 
-    with console.status("embedding the catalogue ..."):
+    with step("embedding the catalogue", enabled=progress):
         item_vecs = embedder.embed(ds.item_texts(config.item_text_budget))
     outputs: dict[str, M.MethodOutput] = {}
     need_history = "history_text" in config.methods or profiles
@@ -136,7 +137,7 @@ def run_evaluate(
     # The best ID baseline is the one with the best VALIDATION NDCG@10, never test.
     best_id = max(id_names, key=lambda n: tuning[n]["valid_ndcg@10"]) if id_names else None
     for name in config.methods:
-        with console.status(f"method {name} ..."):
+        with step(f"method {name}", enabled=progress and name not in id_outputs):
             if name in id_outputs:
                 outputs[name] = id_outputs[name]
             elif name == "history_text":
@@ -155,7 +156,7 @@ def run_evaluate(
                 )
     for pname, frame in profiles.items():
         texts = M.profile_texts(examples, frame, pname)
-        with console.status(f"embedding profiles {pname} ..."):
+        with step(f"embedding profiles {pname}", enabled=progress):
             outputs[pname] = M.embed_texts(embedder, texts)
             outputs[f"history+{pname}"] = M.embed_texts(
                 embedder, [M.profile_plus_history(p, h) for p, h in zip(texts, hist, strict=True)]
