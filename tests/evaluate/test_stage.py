@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -100,6 +101,35 @@ def test_hybrid_with_a_profile_set_needs_its_validation_profiles(tmp_path: Path)
         ds, LetterEmbedder(), tmp_path / "b", config, {"p": test_only}, progress=False
     )
     assert "hybrid+p" not in saved["metrics"] and "p" in saved["metrics"]
+    # a sample of the validation examples is enough when it reaches hybrid_min_valid
+    valid = ds.split("valid").sort("example_id")
+    some = pl.concat([test_only, frame.filter(pl.col("example_id").is_in(valid["example_id"][:3]))])
+    for minimum, expected in ((3, True), (4, False)):
+        cfg = EvaluateConfig(methods=("itemknn", "hybrid"), bootstrap=20, hybrid_min_valid=minimum)
+        out = run_evaluate(
+            ds, LetterEmbedder(), tmp_path / f"s{minimum}", cfg, {"p": some}, progress=False
+        )
+        assert ("hybrid+p" in out["metrics"]) is expected
+        if expected:
+            assert out["tuning"]["hybrid+p"]["valid_examples"] == 3
+
+
+def test_unmasked_ranking_lets_history_items_rank(tmp_path: Path) -> None:
+    """--no-mask-history (the published generative-recommendation protocol): a user's
+    earlier items stay in the ranking, so a method scoring them high loses the target."""
+    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
+    config = EvaluateConfig(methods=("mean_history",), bootstrap=20, tune=False)
+    masked = run_evaluate(ds, LetterEmbedder(), tmp_path / "m", config, progress=False)
+    unmasked = run_evaluate(
+        ds,
+        LetterEmbedder(),
+        tmp_path / "u",
+        dataclasses.replace(config, mask_history=False),
+        progress=False,
+    )
+    assert unmasked["config"]["mask_history"] is False
+    m, u = masked["metrics"]["mean_history"]["mrr"], unmasked["metrics"]["mean_history"]["mrr"]
+    assert u < m
 
 
 def test_several_examples_per_user_resample_users(tmp_path: Path) -> None:

@@ -140,12 +140,14 @@ def hybrid(
     item_vecs: np.ndarray,
     text_vectors: Callable[[pl.DataFrame], np.ndarray],
     text_method: str,
+    valid: pl.DataFrame | None = None,
 ) -> tuple[MethodOutput, dict[str, Any]]:
     """Fuse ``model`` with a text method (z-scored), the weight chosen on validation.
 
     ``text_vectors(frame)`` gives the text method's user vectors for the rows of
     ``frame`` (the validation split when choosing the weight, then ``examples``); the
-    weight maximises validation NDCG@10 (smallest weight on ties), never test.
+    weight maximises validation NDCG@10 (smallest weight on ties), never test. ``valid``
+    narrows validation to some of its examples (a sampled profile set covers only those).
     """
     from profilerec.recsys.hybrid import WEIGHTS, fuse
     from profilerec.recsys.sequences import sasrec_histories
@@ -160,8 +162,9 @@ def hybrid(
     def fused(hist: list[list[int]], text: torch.Tensor, w: float) -> ScoreChunk:
         return lambda a, b: fuse(model.score(hist[a:b]), text[a:b], w)
 
-    validation = Validation.of(ds)
-    v_text = text_scores(ds.split("valid").sort("example_id"))
+    valid = (ds.split("valid") if valid is None else valid).sort("example_id")
+    validation = Validation.of(ds, valid)
+    v_text = text_scores(valid)
     trials = []
     for w in WEIGHTS:
         score = float(validation.ndcg10_of(fused(validation.histories, v_text, w)).mean())
@@ -176,5 +179,6 @@ def hybrid(
         "trials": trials,
         "chosen": {"weight": best["weight"]},
         "valid_ndcg@10": best["valid_ndcg@10"],
+        "valid_examples": valid.height,
     }
     return out, record

@@ -79,6 +79,13 @@ class EvaluateConfig:
     short_history_max: int = 2
     #: Slices: the bottom fraction of items by training popularity is the long tail.
     tail_item_frac: float = 0.8
+    #: Remove the user's earlier items from each ranking (the default, and how every
+    #: baseline is tuned). False ranks the full catalogue as it is, the protocol of the
+    #: generative-recommendation papers (MiniOneRec, TIGER) whose figures we set beside ours.
+    mask_history: bool = True
+    #: A profile set that covers only some validation examples (``profile --sample-users``)
+    #: still gets its hybrid when it covers at least this many: the weight is chosen on them.
+    hybrid_min_valid: int = 500
 
     def __post_init__(self) -> None:  # fail before any model is loaded
         unknown = set(self.methods) - set(BASE_METHODS)
@@ -115,7 +122,7 @@ def run_evaluate(
     console = Console(stderr=True, quiet=not progress)
     index = ds.item_index
     targets = [index[i] for i in examples["item_id"]]
-    masks = ds.seen_before(examples)
+    masks = ds.seen_before(examples) if config.mask_history else [[] for _ in targets]
 
     with step("embedding the catalogue", enabled=progress):
         item_vecs = embedder.embed(ds.item_texts(config.item_text_budget))
@@ -163,12 +170,22 @@ def run_evaluate(
             )
         if want_hybrid:
             fused = _profile_hybrid(
-                ds, examples, embedder, frame, pname, models[best_id], item_vecs
+                ds,
+                examples,
+                embedder,
+                frame,
+                pname,
+                models[best_id],
+                item_vecs,
+                config.hybrid_min_valid,
             )
             if fused is not None:
                 outputs[f"hybrid+{pname}"], tuning[f"hybrid+{pname}"] = fused
             else:
-                console.print(f"no hybrid+{pname}: the set has no validation profiles to tune on")
+                console.print(
+                    f"no hybrid+{pname}: the set has fewer than {config.hybrid_min_valid} "
+                    "validation profiles to tune its weight on"
+                )
 
     k = max(config.ks)
     metric_objs = default_metrics(config.ks)
@@ -251,17 +268,20 @@ def _profile_hybrid(
     pname: str,
     model: Any,
     item_vecs: np.ndarray,
+    min_valid: int,
 ) -> tuple[M.MethodOutput, dict[str, Any]] | None:
-    """The best ID model fused with a profile set; None when the set lacks a profile
-    for some validation example (the weight is chosen on validation, never on test)."""
-    valid_ids = set(ds.split("valid")["example_id"].to_list())
-    if not valid_ids or not valid_ids <= set(frame["example_id"].to_list()):
+    """The best ID model fused with a profile set, its weight chosen on the validation
+    examples the set covers (all of them, or a sample of at least ``min_valid``; never
+    test); None when it covers fewer."""
+    valid = ds.split("valid")
+    covered = valid.filter(pl.col("example_id").is_in(frame["example_id"].implode()))
+    if covered.is_empty() or (covered.height < valid.height and covered.height < min_valid):
         return None
 
     def vectors(rows: pl.DataFrame) -> np.ndarray:
         return embedder.embed(M.profile_texts(rows, frame, pname), progress=False)
 
-    return M.hybrid(ds, examples, model, item_vecs, vectors, pname)
+    return M.hybrid(ds, examples, model, item_vecs, vectors, pname, valid=covered)
 
 
 def summarise(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
@@ -32,8 +33,9 @@ class Validation:
     targets: list[int]
 
     @classmethod
-    def of(cls, dataset: Dataset) -> Validation:
-        valid = dataset.split("valid").sort("example_id")
+    def of(cls, dataset: Dataset, examples: pl.DataFrame | None = None) -> Validation:
+        """The validation split, or ``examples`` (some of its rows) when given."""
+        valid = (dataset.split("valid") if examples is None else examples).sort("example_id")
         if valid.is_empty():
             raise UserError("tuning needs validation examples, but the dataset has none")
         index = dataset.item_index

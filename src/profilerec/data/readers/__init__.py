@@ -15,6 +15,8 @@ FORMATS: dict[str, str] = {
     "google_local": "google_local",
     "movielens": "movielens",
     "recbole": "recbole",
+    "minionerec": "minionerec",
+    "lcrec": "lcrec",
     "csv": "tabular",
     "parquet": "tabular",
 }

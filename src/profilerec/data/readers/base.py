@@ -35,6 +35,14 @@ class RawData:
     items: pl.DataFrame
     sources: list[Path]
     report: SkipReport
+    #: Benchmark layouts whose split is given (MiniOneRec): the examples exactly as the
+    #: source defines them (canonical columns). ``prepare`` then keeps them as they are:
+    #: no k-core, no re-splitting, and the whole ``items`` table is the catalogue.
+    examples: pl.DataFrame | None = None
+    #: What the reader wants recorded in the manifest (e.g. where training pairs came from).
+    notes: dict[str, Any] = field(default_factory=dict)
+    #: Warnings the reader found (printed after the summary, kept in the manifest).
+    warnings: list[str] = field(default_factory=list)
 
 
 class Reader(Protocol):
