@@ -178,3 +178,20 @@ def test_summarise_by_user_widens_intervals_of_correlated_examples() -> None:
     flat_c = next(c for c in flat["comparisons"] if c["metric"] == "ndcg@10")
     clustered_c = next(c for c in clustered["comparisons"] if c["metric"] == "ndcg@10")
     assert clustered_c["detectable"] > 2 * flat_c["detectable"]
+
+
+def test_tuning_from_reuses_chosen_parameters(tmp_path: Path) -> None:
+    from profilerec.errors import UserError
+
+    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
+    config = EvaluateConfig(methods=("itemknn", "ease"), bootstrap=20)
+    first = run_evaluate(ds, LetterEmbedder(), tmp_path / "a", config, progress=False)
+    again = dataclasses.replace(config, tuning_from=str(tmp_path / "a"))
+    second = run_evaluate(ds, LetterEmbedder(), tmp_path / "b", again, progress=False)
+    for name in ("itemknn", "ease"):
+        assert second["tuning"][name]["chosen"] == first["tuning"][name]["chosen"]
+        assert second["tuning"][name]["reused_from"].endswith("metrics.json")
+        assert second["metrics"][name] == first["metrics"][name]  # same fit, same ranking
+    other = write_dataset(tmp_path / "other", SEQUENCES, catalogue=[*CATALOGUE, "extra"])
+    with pytest.raises(UserError, match="another dataset"):
+        run_evaluate(other, LetterEmbedder(), tmp_path / "c", again, progress=False)

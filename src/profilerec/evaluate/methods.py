@@ -99,9 +99,12 @@ def id_baselines(
     params: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
     progress: bool = True,
+    reuse: dict[str, Any] | None = None,
 ) -> tuple[dict[str, MethodOutput], dict[str, Any], dict[str, Any]]:
     """Fit each ID baseline (grid-tuned on validation unless ``tune`` is False or the
-    name is in ``untuned``).
+    name is in ``untuned``). A baseline in ``reuse`` (an earlier evaluation's ``tuning``
+    records on the same dataset) is fitted once at the parameters chosen there, and its
+    record (grid, trials, validation score) is kept with ``reused_from`` added.
 
     Returns the outputs on ``examples``, the fitted models, and per model what
     metrics.json records (grid, trials, chosen parameters, validation NDCG@10).
@@ -118,6 +121,15 @@ def id_baselines(
     records: dict[str, Any] = {}
     with progress_bar("ID baselines", len(names), enabled=progress) as bar:
         for name in names:
+            earlier = (reuse or {}).get(name)
+            if earlier is not None:
+                from profilerec.recsys.baselines import build_baseline
+
+                models[name] = build_baseline(name, **earlier["chosen"]).fit(ds)
+                records[name] = earlier
+                outputs[name] = MethodOutput(scores=_scorer(models[name], histories))
+                bar.advance()
+                continue
             fixed = {"seed": seed} if name in ("popularity", "als", "bpr", "sasrec") else {}
             fixed |= (params or {}).get(name, {})
             model, result = tune_baseline(

@@ -86,6 +86,10 @@ class EvaluateConfig:
     #: A profile set that covers only some validation examples (``profile --sample-users``)
     #: still gets its hybrid when it covers at least this many: the weight is chosen on them.
     hybrid_min_valid: int = 500
+    #: An earlier evaluation folder (or its metrics.json) on the same dataset whose ID
+    #: baselines' chosen parameters are reused instead of searching their grids again
+    #: (each is refitted once; its tuning record is carried over with ``reused_from``).
+    tuning_from: str | None = None
 
     def __post_init__(self) -> None:  # fail before any model is loaded
         unknown = set(self.methods) - set(BASE_METHODS)
@@ -140,6 +144,7 @@ def run_evaluate(
         params=config.baseline_params,
         seed=config.seed,
         progress=progress,
+        reuse=reused_tuning(ds, config.tuning_from, id_names) if config.tuning_from else None,
     )
     # The best ID baseline is the one with the best VALIDATION NDCG@10, never test.
     best_id = max(id_names, key=lambda n: tuning[n]["valid_ndcg@10"]) if id_names else None
@@ -244,6 +249,7 @@ def run_evaluate(
         ),
     )
     result.update(
+        dataset_fingerprint=dataset_fingerprint(ds),
         resampled="users" if groups is not None else "examples",
         split=config.split,
         n_examples=examples.height,
@@ -258,6 +264,36 @@ def run_evaluate(
     ranks.write_parquet(out_dir / (RANKS_FILE + ".tmp"))
     os.replace(out_dir / (RANKS_FILE + ".tmp"), out_dir / RANKS_FILE)
     return result
+
+
+def dataset_fingerprint(ds: Dataset) -> str:
+    """What identifies a prepared dataset across re-prepares: its sources, config and counts."""
+    import hashlib
+
+    keys = {k: ds.manifest.get(k) for k in ("format", "sources", "config", "counts")}
+    return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def reused_tuning(ds: Dataset, source: str, names: list[str]) -> dict[str, Any]:
+    """The ``tuning`` records of an earlier evaluation of ``ds``, for ``--tuning-from``."""
+    path = Path(source)
+    path = path / METRICS_FILE if path.is_dir() else path
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"--tuning-from {source}: cannot read {path} ({exc})") from None
+    print_ = earlier.get("dataset_fingerprint")
+    if earlier.get("n_items") != len(ds.item_ids) or (print_ and print_ != dataset_fingerprint(ds)):
+        raise UserError(f"--tuning-from {source}: that evaluation was of another dataset")
+    records = earlier.get("tuning") or {}
+    found = {
+        name: records[name] | {"reused_from": str(path)}
+        for name in names
+        if isinstance(records.get(name), dict) and "chosen" in records[name]
+    }
+    if not found:
+        raise UserError(f"--tuning-from {source}: it tuned none of {', '.join(names)}")
+    return found
 
 
 def _profile_hybrid(
