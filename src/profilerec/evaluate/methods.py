@@ -121,17 +121,17 @@ def id_baselines(
     records: dict[str, Any] = {}
     with progress_bar("ID baselines", len(names), enabled=progress) as bar:
         for name in names:
+            fixed = {"seed": seed} if name in ("popularity", "als", "bpr", "sasrec") else {}
+            fixed |= (params or {}).get(name, {})
             earlier = (reuse or {}).get(name)
             if earlier is not None:
                 from profilerec.recsys.baselines import build_baseline
 
-                models[name] = build_baseline(name, **earlier["chosen"]).fit(ds)
+                models[name] = build_baseline(name, **(fixed | earlier["chosen"])).fit(ds)
                 records[name] = earlier
                 outputs[name] = MethodOutput(scores=_scorer(models[name], histories))
                 bar.advance()
                 continue
-            fixed = {"seed": seed} if name in ("popularity", "als", "bpr", "sasrec") else {}
-            fixed |= (params or {}).get(name, {})
             model, result = tune_baseline(
                 name, ds, fixed=fixed, validation=validation, tune_grid=tune and name not in untuned
             )
