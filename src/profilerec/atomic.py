@@ -11,7 +11,7 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from profilerec.errors import UserError
@@ -19,24 +19,61 @@ from profilerec.errors import UserError
 TMP_TAG = ".tmp-"
 OLD_TAG = ".old-"
 
+#: The names each kind of folder writes, when the stage does not pass its own ``owned``:
+#: anything else in such a folder was put there by someone else and blocks a replacement.
+OWNED_BY_KIND: dict[str, frozenset[str]] = {
+    "profilerec dataset": frozenset(
+        {"items.parquet", "interactions.parquet", "examples.parquet", "manifest.json"}
+    ),
+    "qa output": frozenset({"metrics.json", "answers.parquet", "report.html"}),
+    "evaluation": frozenset({"metrics.json", "ranks.parquet", "report.html"}),
+}
 
-def check_target(target: Path, marker: str, kind: str) -> None:
+
+def check_target(
+    target: Path,
+    marker: str,
+    kind: str,
+    owned: Collection[str] | None = None,
+    overwrite: bool = False,
+) -> None:
     """Refuse a target that is a file, or a non-empty folder that is not a ``kind`` folder.
 
     ``marker`` is the file whose presence makes a folder a finished ``kind`` output
-    (e.g. ``manifest.json`` for a dataset); such a folder may be replaced.
+    (e.g. ``manifest.json`` for a dataset); such a folder may be replaced, unless it holds
+    entries other than ``owned`` (the names the stage writes; hidden names are its
+    temporaries): another stage's output, which replacing would delete. ``overwrite``
+    replaces such a folder anyway, and any non-empty folder.
     """
     if target.exists() and not target.is_dir():
         raise UserError(f"{target} is a file, not a folder; choose another --out")
-    if target.is_dir() and any(target.iterdir()) and not (target / marker).is_file():
+    if overwrite or not target.is_dir() or not any(target.iterdir()):
+        return
+    owned = OWNED_BY_KIND.get(kind) if owned is None else owned
+    if not (target / marker).is_file():
         raise UserError(
             f"{target} is a non-empty folder that is not a {kind} (no {marker}); "
             "refusing to replace it: choose another --out or delete it"
         )
+    foreign = sorted(
+        p.name for p in target.iterdir() if p.name not in (owned or ()) and p.name[0] != "."
+    )
+    if owned is not None and foreign:
+        raise UserError(
+            f"{target} holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}, "
+            f"which a {kind} does not hold; refusing to replace it (that would delete them): "
+            "move them out or choose another --out"
+        )
 
 
 @contextlib.contextmanager
-def atomic_folder(target: str | Path, marker: str, kind: str) -> Iterator[Path]:
+def atomic_folder(
+    target: str | Path,
+    marker: str,
+    kind: str,
+    owned: Collection[str] | None = None,
+    overwrite: bool = False,
+) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``target``; on success it replaces ``target``.
 
     On an exception (or a kill) ``target`` is untouched: the temporary folder is removed
@@ -45,7 +82,7 @@ def atomic_folder(target: str | Path, marker: str, kind: str) -> Iterator[Path]:
     it is never mixed. A killed run in that window leaves the old folder as ``.NAME.old-*``.
     """
     target = Path(target)
-    check_target(target, marker, kind)
+    check_target(target, marker, kind, owned, overwrite)
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

@@ -74,6 +74,9 @@ def qa(
         seed=seed,
     )
     # every cheap check first, so a mistake is reported before the reader loads
+    from profilerec.outputs import check_out
+
+    check_out(out_dir, "QA run", inputs=[dataset, *(p.rpartition("=")[2] for p in profiles or [])])
     check_reader_spec(reader, config.tasks)
     ds = Dataset.load(dataset)
     sets = profile_sets(profiles or [])

@@ -42,15 +42,27 @@ def select(
 ) -> None:
     """Keep, per example, the candidate profile whose embedding best retrieves the user's
     most recent history items (no target or later item is used)."""
+    import json
+
+    from profilerec.atomic import check_target
     from profilerec.data.dataset import Dataset
     from profilerec.embed import load_embedder
+    from profilerec.outputs import check_out
     from profilerec.paths import embedding_cache_dir
-    from profilerec.profile.select import SelectConfig, run_select
+    from profilerec.profile.select import CONFIG_FILE, OWNED, SelectConfig, run_select
 
+    check_out(out_dir, "profile set", inputs=[dataset, *candidates])
+    check_target(out_dir, CONFIG_FILE, "selection", OWNED)
     config = SelectConfig(
-        coverage_items=coverage_items, score=score, method=method, splits=tuple(split or ())
+        coverage_items=coverage_items,
+        score=score,
+        method=method,
+        splits=tuple(dict.fromkeys(split or ())),
     )
     ds = Dataset.load(dataset)
     emb = load_embedder(embedder, cache_dir=embedding_cache_dir())
     path = run_select(ds, list(candidates), out_dir, config, emb)
     out.print(f"chosen profiles written to {path} (scores in selection.parquet)")
+    unfilled = json.loads((out_dir / CONFIG_FILE).read_text())["unfilled"]
+    if unfilled:
+        out.print(f"note: {unfilled} examples have no non-empty candidate; their profile is empty")

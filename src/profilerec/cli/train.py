@@ -277,7 +277,10 @@ def train(
 ) -> None:
     """Train the profiler with GRPO (BLUE or a baseline reward; resumes from the last
     checkpoint), or a recommender on profile embeddings (ProEx, PtE)."""
+    from profilerec.outputs import check_out
 
+    inputs = [dataset, *([profiles] if profiles else [])]
+    check_out(out_dir, ("training run", "evaluation"), inputs=inputs)
     request = TrainRequest(
         dataset=dataset,
         out_dir=out_dir,

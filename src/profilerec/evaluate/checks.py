@@ -112,6 +112,17 @@ def _check_not_trained_on(name: str, examples: pl.DataFrame, frame: pl.DataFrame
 
 def _check_matches(name: str, examples: pl.DataFrame, frame: pl.DataFrame) -> None:
     """Profiles matched on example_id must belong to the same user, and say something."""
+    joined = check_same_users(name, examples, frame)
+    if (
+        joined.height
+        and joined["profile"].fill_null("").str.strip_chars().str.len_chars().max() == 0
+    ):
+        raise UserError(f"profiles {name!r}: every profile text is empty; nothing to evaluate")
+
+
+def check_same_users(name: str, examples: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """Refuse profiles whose example_id is another user's here (another dataset or split);
+    returns the examples joined with their profiles. Shared by evaluate, select, qa, serve."""
     joined = examples.select("example_id", "user_id").join(
         frame.select("example_id", pl.col("user_id").alias("profile_user"), "profile"),
         on="example_id",
@@ -127,8 +138,4 @@ def _check_matches(name: str, examples: pl.DataFrame, frame: pl.DataFrame) -> No
             f"{row['example_id']} is user {row['user_id']} here but {row['profile_user']} in the "
             f"profiles ({wrong.height} examples differ)"
         )
-    if (
-        joined.height
-        and joined["profile"].fill_null("").str.strip_chars().str.len_chars().max() == 0
-    ):
-        raise UserError(f"profiles {name!r}: every profile text is empty; nothing to evaluate")
+    return joined

@@ -12,28 +12,33 @@ the greedy profile did (docs/results.md, issue 19). No library does this selecti
 few lines over the project's own reward and embedder.
 
 Output: ``profiles.parquet`` in the ``profile`` stage's schema (so ``evaluate --profiles``
-reads it) and ``selection.parquet`` (example_id, candidate, set, coverage, chosen), both
-written atomically.
+reads it), ``selection.parquet`` (example_id, candidate, set, coverage, chosen) and
+``select_config.json`` (with ``unfilled``: examples whose every candidate was empty), the
+folder written atomically. An empty candidate is chosen only when every candidate is empty.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from profilerec.atomic import atomic_folder, check_target
 from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
+from profilerec.evaluate.checks import check_profile_frame, check_same_users
 from profilerec.methods.rewards import EmbeddingReward
 from profilerec.profile.stage import PROFILES_FILE, load_profiles
 
 SELECTION_FILE = "selection.parquet"
+CONFIG_FILE = "select_config.json"
+#: What a selection folder holds; anything else there blocks its replacement.
+OWNED = frozenset({SELECTION_FILE, PROFILES_FILE, CONFIG_FILE})
 SCORES = ("rank", "mrr", "ndcg", "margin")
 
 
@@ -78,6 +83,14 @@ def _candidates(dirs: list[Path], splits: tuple[str, ...]) -> tuple[pl.DataFrame
     if len(dirs) < 2:
         raise UserError("give at least two candidate profile sets (--candidates DIR, repeated)")
     sets = [load_profiles(d).sort("example_id") for d in dirs]
+    for d, frame in zip(dirs, sets, strict=True):
+        check_profile_frame(str(d), frame, str(d))  # columns, null texts, duplicate ids
+        missing = [c for c in ("split", "method", "prompt") if c not in frame.columns]
+        if missing:
+            raise UserError(
+                f"{d}: profiles lack column(s) {', '.join(missing)}; "
+                "expected a set written by `profilerec profile`"
+            )
     if splits:
         sets = [f.filter(pl.col("split").is_in(list(splits))) for f in sets]
     first = sets[0]
@@ -101,7 +114,7 @@ def _candidates(dirs: list[Path], splits: tuple[str, ...]) -> tuple[pl.DataFrame
     cand = pl.concat(
         [
             f.filter(pl.col("example_id").is_in(list(ids)))
-            .select("example_id", "profile")
+            .select("example_id", pl.col("user_id").cast(pl.String), "profile")
             .with_columns(candidate=pl.lit(k, pl.Int32), set=pl.lit(str(d)))
             for k, (d, f) in enumerate(zip(dirs, sets, strict=True))
         ]
@@ -118,11 +131,15 @@ def run_select(
 ) -> Path:
     """Write ``out_dir/profiles.parquet`` with the best-covering candidate per example."""
     dirs = [Path(d) for d in candidate_dirs]
+    out = Path(out_dir)
+    check_target(out, CONFIG_FILE, "selection", OWNED)  # before anything is embedded
     first, cand = _candidates(dirs, config.splits)
     examples = ds.examples.filter(pl.col("example_id").is_in(first["example_id"].to_list()))
     if examples.height != first.height:
         raise UserError(f"{dirs[0]}: its profiles are of examples this dataset does not have")
     examples = examples.sort("example_id")
+    for d in dirs:  # every set's rows are of this dataset's users
+        check_same_users(str(d), examples, cand.filter(pl.col("set") == str(d)))
     index = ds.item_index
     # The prompt's own history (chronological), so "most recent" is what the profile saw.
     history = {
@@ -135,21 +152,29 @@ def run_select(
     vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
     hists = [history[e] for e in cand["example_id"]]
     scores = coverage_scores(reward, vecs, hists, config.coverage_items)
-    cand = cand.with_columns(coverage=pl.Series(scores))
-    # Highest coverage wins; ties go to the earlier set (put the greedy profile first).
+    empty = cand["profile"].str.strip_chars().str.len_chars() == 0
+    cand = cand.with_columns(coverage=pl.Series(scores), empty=empty)
+    # A non-empty profile always beats an empty one (an empty text still embeds somewhere
+    # and once won for 110 of 253 users); then highest coverage wins; ties go to the
+    # earlier set (put the greedy profile first).
     best = (
-        cand.sort("example_id", "coverage", "candidate", descending=[False, True, False])
+        cand.sort(
+            "example_id", "empty", "coverage", "candidate", descending=[False, False, True, False]
+        )
         .group_by("example_id", maintain_order=True)
         .first()
-        .select("example_id", "candidate", chosen_profile="profile")
+        .select("example_id", "candidate", "empty", chosen_profile="profile")
     )
+    unfilled = int(best["empty"].sum())
     selection = (
         cand.join(best.select("example_id", chosen_candidate="candidate"), on="example_id")
         .with_columns(chosen=pl.col("candidate") == pl.col("chosen_candidate"))
-        .drop("chosen_candidate")
+        .drop("chosen_candidate", "empty", "user_id")
     )
     method = config.method or f"{first['method'][0]}+best_of_{len(dirs)}"
     record = {**dataclasses.asdict(config), "candidates": [str(d) for d in dirs]}
+    # examples whose every candidate is empty: kept empty, counted (the CLI says how many)
+    record["unfilled"] = unfilled
     # Prompt, template and model are the sets' own (checked equal above); `generation`
     # records the selection, so the row says how its profile was chosen.
     profiles = (
@@ -159,14 +184,12 @@ def run_select(
             method=pl.lit(method),
             generation=pl.lit(json.dumps({"select": record})),
         )
-        .drop("chosen_profile", "candidate")
+        .drop("chosen_profile", "candidate", "empty")
         .sort("example_id")
     )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for frame, name in ((selection, SELECTION_FILE), (profiles, PROFILES_FILE)):
-        tmp = out / f"{name}.tmp"
-        frame.write_parquet(tmp)
-        os.replace(tmp, out / name)
-    (out / "select_config.json").write_text(json.dumps(record, indent=2))
+    # the whole folder at once; only a folder `select` wrote is replaced (write rule 2)
+    with atomic_folder(out, CONFIG_FILE, "selection", OWNED) as tmp:
+        selection.write_parquet(tmp / SELECTION_FILE)
+        profiles.write_parquet(tmp / PROFILES_FILE)
+        (tmp / CONFIG_FILE).write_text(json.dumps(record, indent=2))
     return out / PROFILES_FILE
