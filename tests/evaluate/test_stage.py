@@ -195,3 +195,42 @@ def test_tuning_from_reuses_chosen_parameters(tmp_path: Path) -> None:
     other = write_dataset(tmp_path / "other", SEQUENCES, catalogue=[*CATALOGUE, "extra"])
     with pytest.raises(UserError, match="another dataset"):
         run_evaluate(other, LetterEmbedder(), tmp_path / "c", again, progress=False)
+
+
+def test_refit_learns_validation_targets_but_never_test_ones(tmp_path: Path) -> None:
+    import polars as pl
+
+    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
+    view = ds.with_valid_as_train()
+    pairs = set(view.train_interactions().select("user_id", "item_id").rows())
+    valid = set(ds.split("valid").select("user_id", "item_id").rows())
+    test = set(ds.split("test").select("user_id", "item_id").rows())
+    assert valid <= pairs and not test & pairs
+    assert not valid & set(ds.train_interactions().select("user_id", "item_id").rows())
+    assert view.split("valid").is_empty() and ds.split("valid").height == len(SEQUENCES)
+    assert view.examples.filter(pl.col("split") == "test").equals(ds.split("test"))
+
+
+def test_refit_keeps_the_validation_choices(tmp_path: Path) -> None:
+    ds = write_dataset(tmp_path / "ds", SEQUENCES, catalogue=CATALOGUE)
+    config = EvaluateConfig(
+        methods=("itemknn", "sasrec", "mean_history", "hybrid"),
+        bootstrap=20,
+        tune=False,
+        baseline_params={"sasrec": {"epochs": 3, "hidden": 8, "layers": 1}},
+    )
+    plain = run_evaluate(ds, LetterEmbedder(), tmp_path / "a", config, progress=False)
+    again = run_evaluate(
+        ds,
+        LetterEmbedder(),
+        tmp_path / "b",
+        dataclasses.replace(config, refit=True),
+        progress=False,
+    )
+    assert "refit" not in plain["tuning"]["sasrec"]
+    refit = again["tuning"]["sasrec"]["refit"]
+    assert refit["params"]["patience"] == 0 and 1 <= refit["params"]["epochs"] <= 3
+    assert again["tuning"]["itemknn"]["refit"]["on"] == "train + valid examples"
+    # choices made on validation use the train-only fits: identical with and without refit
+    assert again["tuning"]["hybrid"]["trials"] == plain["tuning"]["hybrid"]["trials"]
+    assert again["best_id_baseline"] == plain["best_id_baseline"]

@@ -50,7 +50,12 @@ def evaluate(
         int, typer.Option(min=0, help="Evaluate only the first N examples (0 = all).")
     ] = 0,
     reference: Annotated[
-        str | None, typer.Option(help="Method the others are compared with.")
+        str | None,
+        typer.Option(
+            help="Method the others are compared with (default: the first profile set, else "
+            "history_text); every method is also compared with the best ID baseline.",
+            show_default=False,
+        ),
     ] = None,
     report: Annotated[bool, typer.Option(help="Also write report.html.")] = True,
     tune: Annotated[
@@ -70,16 +75,44 @@ def evaluate(
     short_history_max: Annotated[
         int, typer.Option(help="Slices: 1..N earlier items is a short-history user.")
     ] = 2,
+    tuning_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="An earlier evaluation of the same dataset: reuse its ID baselines' chosen "
+            "parameters (each refitted once) instead of searching their grids again.",
+            show_default=False,
+        ),
+    ] = None,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            help="Test split: refit each ID baseline at its validation-chosen parameters on "
+            "everything before the user's first test target (validation targets included) "
+            "before ranking test.",
+        ),
+    ] = False,
+    mask_history: Annotated[
+        bool,
+        typer.Option(
+            help="Remove each user's earlier items from the ranking (--no-mask-history: rank "
+            "the full catalogue as it is, the protocol of MiniOneRec/TIGER's published figures)."
+        ),
+    ] = True,
     engine: EngineOption = "local",
     workers: WorkersOption = 2,
     ray_address: RayAddressOption = None,
     worker_gpus: WorkerGpusOption = 0.0,
 ) -> None:
     """Rank the whole catalogue per example and score every method (with bootstrap CIs)."""
+    from profilerec.atomic import atomic_folder, check_target
     from profilerec.data.dataset import Dataset
     from profilerec.evaluate.checks import check_evaluate_inputs
-    from profilerec.evaluate.stage import BASE_METHODS, EvaluateConfig, run_evaluate
+    from profilerec.evaluate.stage import BASE_METHODS, METRICS_FILE, EvaluateConfig, run_evaluate
+    from profilerec.outputs import check_out
 
+    profile_dirs = [spec.rpartition("=")[2] for spec in profiles or []]
+    check_out(out_dir, "evaluation", inputs=[dataset, *profile_dirs])
+    check_target(out_dir, METRICS_FILE, "evaluation")
     engine_options = ray_options(engine, workers, ray_address, worker_gpus)
     ds = Dataset.load(dataset)
     sets = profile_sets(profiles or [])
@@ -92,15 +125,22 @@ def evaluate(
         untuned=tuple(untuned or ()),
         cold_item_max=cold_item_max,
         short_history_max=short_history_max,
+        mask_history=mask_history,
+        tuning_from=str(tuning_from) if tuning_from else None,
+        refit=refit,
     )
     # the cheap checks first, so a mistake is reported before the embedder loads
     examples = ds.split(split).sort("example_id")
     examples = examples.head(limit) if limit else examples
     check_evaluate_inputs(examples, sets, config.methods, BASE_METHODS, reference)
-    result = run_evaluate(ds, make_engine_embedder(engine_options, embedder), out_dir, config, sets)
+    emb = make_engine_embedder(engine_options, embedder)
+    # metrics, ranks and report appear together or not at all: an interrupt or a full disk
+    # leaves the previous evaluation whole (docs/architecture.md, "Write rules")
+    with atomic_folder(out_dir, METRICS_FILE, "evaluation") as tmp:
+        result = run_evaluate(ds, emb, tmp, config, sets)
+        if report:
+            from profilerec.cli.report import write_report  # here: keeps `--help` in import order
+
+            write_report(tmp, ds, sets)
     print_metrics(result)
     print_slices(result)
-    if report:
-        from profilerec.cli.report import write_report  # here: keeps `--help` in import order
-
-        write_report(out_dir, ds, sets)

@@ -116,6 +116,20 @@ class Dataset:
             .drop("_cut")
         )
 
+    def with_valid_as_train(self) -> Dataset:
+        """This dataset with its validation examples relabelled ``train``: what a model
+        refitted for the test split may learn from (``evaluate --refit``), i.e. every
+        interaction before the user's first test target, validation targets included."""
+        view = Dataset(root=self.root)
+        view._cache = dict(self._cache)
+        view._cache[EXAMPLES_FILE] = self.examples.with_columns(
+            pl.when(pl.col("split") == "valid")
+            .then(pl.lit("train"))
+            .otherwise(pl.col("split"))
+            .alias("split")
+        )
+        return view
+
     def seen_before(self, examples: pl.DataFrame) -> list[list[int]]:
         """Catalogue indices of every item each example's user had before its target.
 

@@ -18,6 +18,7 @@ from profilerec.data.dataset import Dataset
 from profilerec.data.text import render_history
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
+from profilerec.recsys.baselines import build_baseline
 
 #: A method's output: user vectors to compare with item vectors, or a score function.
 ScoreChunk = Callable[[int, int], torch.Tensor]
@@ -100,11 +101,19 @@ def id_baselines(
     seed: int = 0,
     progress: bool = True,
     reuse: dict[str, Any] | None = None,
+    refit_on: Dataset | None = None,
+    refitted: dict[str, Any] | None = None,
 ) -> tuple[dict[str, MethodOutput], dict[str, Any], dict[str, Any]]:
     """Fit each ID baseline (grid-tuned on validation unless ``tune`` is False or the
     name is in ``untuned``). A baseline in ``reuse`` (an earlier evaluation's ``tuning``
     records on the same dataset) is fitted once at the parameters chosen there, and its
     record (grid, trials, validation score) is kept with ``reused_from`` added.
+
+    ``refit_on`` (``Dataset.with_valid_as_train()``): after choosing on validation, each
+    model is fitted again at the chosen parameters on that data, and ``examples`` are
+    scored by the refitted model; the returned models stay the train-only fits, so
+    anything else tuned on validation (the hybrid's weight) never sees its own targets;
+    the refitted ones go into ``refitted`` (name -> model) when given.
 
     Returns the outputs on ``examples``, the fitted models, and per model what
     metrics.json records (grid, trials, chosen parameters, validation NDCG@10).
@@ -125,20 +134,32 @@ def id_baselines(
             fixed |= (params or {}).get(name, {})
             earlier = (reuse or {}).get(name)
             if earlier is not None:
-                from profilerec.recsys.baselines import build_baseline
-
                 models[name] = build_baseline(name, **(fixed | earlier["chosen"])).fit(ds)
-                records[name] = earlier
-                outputs[name] = MethodOutput(scores=_scorer(models[name], histories))
-                bar.advance()
-                continue
-            model, result = tune_baseline(
-                name, ds, fixed=fixed, validation=validation, tune_grid=tune and name not in untuned
-            )
-            models[name], records[name] = model, result.as_json()
-            outputs[name] = MethodOutput(scores=_scorer(model, histories))
+                records[name] = dict(earlier)
+            else:
+                models[name], result = tune_baseline(
+                    name,
+                    ds,
+                    fixed=fixed,
+                    validation=validation,
+                    tune_grid=tune and name not in untuned,
+                )
+                records[name] = result.as_json()
+            scorer = models[name]
+            if refit_on is not None:
+                scorer, records[name]["refit"] = refit(models[name], name, fixed, refit_on)
+                if refitted is not None:
+                    refitted[name] = scorer
+            outputs[name] = MethodOutput(scores=_scorer(scorer, histories))
             bar.advance()
     return outputs, models, records
+
+
+def refit(model: Any, name: str, fixed: dict[str, Any], data: Dataset) -> tuple[Any, Any]:
+    """``model``'s chosen parameters fitted again on ``data``; returns it and its record."""
+    params = model.refit_params() if hasattr(model, "refit_params") else model.params
+    again = build_baseline(name, **(fixed | params)).fit(data)
+    return again, {"params": params, "on": "train + valid examples"}
 
 
 def _scorer(model: Any, histories: list[list[int]]) -> ScoreChunk:
@@ -153,13 +174,15 @@ def hybrid(
     text_vectors: Callable[[pl.DataFrame], np.ndarray],
     text_method: str,
     valid: pl.DataFrame | None = None,
+    test_model: Any = None,
 ) -> tuple[MethodOutput, dict[str, Any]]:
     """Fuse ``model`` with a text method (z-scored), the weight chosen on validation.
 
     ``text_vectors(frame)`` gives the text method's user vectors for the rows of
     ``frame`` (the validation split when choosing the weight, then ``examples``); the
     weight maximises validation NDCG@10 (smallest weight on ties), never test. ``valid``
-    narrows validation to some of its examples (a sampled profile set covers only those).
+    narrows validation to some of its examples (a sampled profile set covers only those);
+    ``test_model`` (a refit of ``model``) scores ``examples`` in its place.
     """
     from profilerec.recsys.hybrid import WEIGHTS, fuse
     from profilerec.recsys.sequences import sasrec_histories
@@ -171,8 +194,8 @@ def hybrid(
         users = torch.from_numpy(np.asarray(text_vectors(frame), dtype=np.float32))
         return torch.nn.functional.normalize(users, dim=1) @ items.T
 
-    def fused(hist: list[list[int]], text: torch.Tensor, w: float) -> ScoreChunk:
-        return lambda a, b: fuse(model.score(hist[a:b]), text[a:b], w)
+    def fused(hist: list[list[int]], text: torch.Tensor, w: float, m: Any = model) -> ScoreChunk:
+        return lambda a, b: fuse(m.score(hist[a:b]), text[a:b], w)
 
     valid = (ds.split("valid") if valid is None else valid).sort("example_id")
     validation = Validation.of(ds, valid)
@@ -183,7 +206,8 @@ def hybrid(
         trials.append({"weight": w, "valid_ndcg@10": score})
     best = max(trials, key=lambda t: (t["valid_ndcg@10"], -t["weight"]))
     hist = sasrec_histories(ds, examples)
-    out = MethodOutput(scores=fused(hist, text_scores(examples), best["weight"]))
+    scorer = model if test_model is None else test_model
+    out = MethodOutput(scores=fused(hist, text_scores(examples), best["weight"], scorer))
     record = {
         "id_model": model.name,
         "text_method": text_method,

@@ -90,6 +90,12 @@ class EvaluateConfig:
     #: baselines' chosen parameters are reused instead of searching their grids again
     #: (each is refitted once; its tuning record is carried over with ``reused_from``).
     tuning_from: str | None = None
+    #: Test split only: after choosing every ID baseline's parameters on validation (fitted
+    #: on training interactions), fit it again at those parameters on everything before
+    #: the user's first test target, validation targets included, and rank test with that
+    #: (SASRec trains for the epochs early stopping kept). The hybrid's weight is still
+    #: chosen with the train-only fit. Off: test is ranked by the train-only fit.
+    refit: bool = False
 
     def __post_init__(self) -> None:  # fail before any model is loaded
         unknown = set(self.methods) - set(BASE_METHODS)
@@ -134,6 +140,9 @@ def run_evaluate(
     need_history = "history_text" in config.methods or profiles
     hist = M.history_for_embedding(ds, examples) if need_history else []
     id_names = [m for m in config.methods if m in ID_METHODS]
+    # what the models that rank this split learned from (slices are defined on it, too)
+    fit_data = ds.with_valid_as_train() if config.refit and config.split == "test" else ds
+    refitted: dict[str, Any] = {}
     want_hybrid = "hybrid" in config.methods
     id_outputs, models, tuning = M.id_baselines(
         ds,
@@ -145,6 +154,8 @@ def run_evaluate(
         seed=config.seed,
         progress=progress,
         reuse=reused_tuning(ds, config.tuning_from, id_names) if config.tuning_from else None,
+        refit_on=fit_data if fit_data is not ds else None,
+        refitted=refitted,
     )
     # The best ID baseline is the one with the best VALIDATION NDCG@10, never test.
     best_id = max(id_names, key=lambda n: tuning[n]["valid_ndcg@10"]) if id_names else None
@@ -165,6 +176,7 @@ def run_evaluate(
                     item_vecs,
                     lambda frame: M.mean_history(ds, frame, item_vecs).vectors,  # type: ignore[arg-type,return-value]
                     "mean_history",
+                    test_model=refitted.get(best_id),
                 )
     for pname, frame in profiles.items():
         texts = M.profile_texts(examples, frame, pname)
@@ -183,6 +195,7 @@ def run_evaluate(
                 models[best_id],
                 item_vecs,
                 config.hybrid_min_valid,
+                refitted.get(best_id),
             )
             if fused is not None:
                 outputs[f"hybrid+{pname}"], tuning[f"hybrid+{pname}"] = fused
@@ -227,7 +240,7 @@ def run_evaluate(
     from profilerec.evaluate.slices import evaluate_slice_masks, sliced_summary
 
     masks_by_slice = evaluate_slice_masks(
-        ds,
+        fit_data,
         examples,
         cold_item_max=config.cold_item_max,
         short_history_max=config.short_history_max,
@@ -305,6 +318,7 @@ def _profile_hybrid(
     model: Any,
     item_vecs: np.ndarray,
     min_valid: int,
+    test_model: Any = None,
 ) -> tuple[M.MethodOutput, dict[str, Any]] | None:
     """The best ID model fused with a profile set, its weight chosen on the validation
     examples the set covers (all of them, or a sample of at least ``min_valid``; never
@@ -317,7 +331,9 @@ def _profile_hybrid(
     def vectors(rows: pl.DataFrame) -> np.ndarray:
         return embedder.embed(M.profile_texts(rows, frame, pname), progress=False)
 
-    return M.hybrid(ds, examples, model, item_vecs, vectors, pname, valid=covered)
+    return M.hybrid(
+        ds, examples, model, item_vecs, vectors, pname, valid=covered, test_model=test_model
+    )
 
 
 def summarise(

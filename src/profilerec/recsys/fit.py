@@ -28,13 +28,16 @@ def fit_epochs(
     patience: int | None = None,
     desc: str = "training",
     progress: bool = False,
-) -> None:
+) -> int:
     """Train in place: each epoch visits the ``n_rows`` rows in a random order, in batches
     given to ``batch_loss(row_indices)``. With ``valid`` (a score, higher is better) the
-    loop stops after ``patience`` epochs without a better score and keeps the best state."""
-    best, best_state, stale = -float("inf"), None, 0
+    loop stops after ``patience`` epochs without a better score and keeps the best state.
+
+    Returns the epochs the kept state was trained for (the best epoch with ``valid``, else
+    all of them), so a refit without validation data can train exactly as long."""
+    best, best_state, stale, best_epoch = -float("inf"), None, 0, epochs
     bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=not progress)
-    for _ in bar:
+    for epoch in bar:
         model.train()
         total = 0.0
         for batch in torch.randperm(n_rows, generator=gen).split(batch_size):
@@ -50,7 +53,9 @@ def fit_epochs(
         bar.set_postfix(loss=f"{total / n_rows:.4f}", valid_ndcg10=f"{score:.4f}")
         if score > best:
             best, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
+            best_epoch = epoch + 1
         elif (stale := stale + 1) >= (patience or 0):
             break
     if best_state is not None:
         model.load_state_dict(best_state)
+    return best_epoch

@@ -96,7 +96,7 @@ def train_sasrec(
                 model.item_table[0] = 0.0
         params = [p for p in model.parameters() if p.requires_grad]
         opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-        fit_epochs(
+        model.trained_epochs = fit_epochs(
             model,
             opt,
             len(seqs),

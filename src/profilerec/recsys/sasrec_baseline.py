@@ -77,6 +77,13 @@ class SASRecRecommender:
             "max_len": c.max_len,
         }
 
+    def refit_params(self) -> dict[str, Any]:
+        """Parameters for refitting without validation examples (``evaluate --refit``):
+        as many epochs as early stopping kept here, no patience."""
+        if self._model is None:
+            raise UserError("call fit(dataset) before refit_params()")
+        return self.params | {"epochs": int(self._model.trained_epochs), "patience": 0}
+
     def fit(self, dataset: Dataset) -> Self:
         self._model = train_sasrec(dataset, self.config, progress=self.progress)
         return self

@@ -73,6 +73,8 @@ class SASRec(nn.Module):
     ) -> None:
         super().__init__()
         self.n_items, self.config, self.freeze_items = n_items, config, freeze_items
+        #: Epochs the kept weights were trained for (set by ``train_sasrec``).
+        self.trained_epochs = config.epochs
         dim = item_dim or config.hidden
         table = torch.randn(n_items + 1, dim) * dim**-0.5
         self.item_table = nn.Parameter(table, requires_grad=not freeze_items)
