@@ -19,10 +19,14 @@ CONFIG_FILES = ("blue_config.json", "rft_config.json")
 
 
 def adapter_dir(run: str | Path) -> Path:
-    """The adapter a run folder offers: ``best_adapter`` if validation kept one, else ``adapter``."""
+    """The adapter a run folder offers: ``best_adapter`` if validation kept one, else ``adapter``;
+    refused (before any model loads) when its config is malformed or its weights not finite."""
+    from profilerec.methods.finite import check_adapter
+
     run = Path(run)
     for cand in (run / BEST_DIR, run / ADAPTER_DIR, run):
         if (cand / "adapter_config.json").is_file():
+            check_adapter(cand)  # malformed config or non-finite weights: refused here
             return cand
     raise UserError(f"{run}: no trained adapter here (expected {BEST_DIR}/ or {ADAPTER_DIR}/)")
 

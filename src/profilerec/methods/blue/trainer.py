@@ -22,8 +22,14 @@ from profilerec.llm.hf import resolve_dtype
 from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.config import BlueConfig
 from profilerec.methods.blue.data import build_rows, select_train_examples
-from profilerec.methods.blue.validation import BlueCallback, Validator, validation_sample
+from profilerec.methods.blue.validation import (
+    BlueCallback,
+    FiniteCallback,
+    Validator,
+    validation_sample,
+)
 from profilerec.methods.exposure import exposure_frame, write_exposure
+from profilerec.methods.finite import check_model_finite, diverged
 from profilerec.methods.rewards import (
     EmbeddingReward,
     JudgeReward,
@@ -214,6 +220,7 @@ def train_blue(
         ds, valid, valid_prompts, embedder, item_vecs, config.max_completion_length
     )
     callback = BlueCallback(run_dir, validator, tokenizer, config.eval_every)
+    trainer.add_callback(FiniteCallback())  # first: a diverged step stops before any save
     trainer.add_callback(callback)
     if config.trainable_embedder:
         from profilerec.methods.blue.embedder_ft import EmbedderRounds
@@ -240,7 +247,13 @@ def train_blue(
         if (run_dir / "checkpoints").exists()
         else None
     )
-    trainer.train(resume_from_checkpoint=last)
+    try:
+        trainer.train(resume_from_checkpoint=last)
+    except RuntimeError as exc:  # sampling from overflowing logits, before any weight is NaN
+        if (error := diverged(exc, f"at step {trainer.state.global_step + 1}")) is None:
+            raise
+        raise error from None
+    check_model_finite(trainer.model, "by the last step")
     trainer.model.save_pretrained(str(run_dir / ADAPTER_DIR))
     tokenizer.save_pretrained(str(run_dir / ADAPTER_DIR))
     if (run_dir / BEST_DIR).exists():

@@ -16,6 +16,7 @@ from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.llm.base import GenerationConfig, Messages
 from profilerec.llm.hf import TransformersGenerator
+from profilerec.methods.finite import check_loss_finite, check_model_finite, diverged
 from profilerec.retrieval import MRR, NDCG, Recall, rank_by_embeddings
 
 #: Folder of a run holding each validation's greedy profiles and target ranks.
@@ -109,6 +110,22 @@ class Validator:
         return scores, seen
 
 
+class FiniteCallback(TrainerCallback):  # type: ignore[misc]
+    """Stops training at a non-finite loss or weight. Add it before any callback that saves:
+    ``on_step_end`` and ``on_log`` run before the Trainer saves the step's checkpoint."""
+
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any
+    ) -> None:
+        check_loss_finite(logs, state.global_step)
+
+    def on_step_end(
+        self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any
+    ) -> None:
+        if model is not None:
+            check_model_finite(model, f"at step {state.global_step}")
+
+
 class BlueCallback(TrainerCallback):  # type: ignore[misc]
     """Writes every log line to ``train_log.jsonl``, validates every N steps, saves the best adapter."""
 
@@ -139,7 +156,13 @@ class BlueCallback(TrainerCallback):  # type: ignore[misc]
             fh.write(json.dumps(record) + "\n")
 
     def validate(self, step: int, model: Any) -> dict[str, float]:
-        scores, seen = self.validator(model, self.tokenizer)
+        check_model_finite(model, f"at step {step}")  # a diverged model is never kept as best
+        try:
+            scores, seen = self.validator(model, self.tokenizer)
+        except RuntimeError as exc:
+            if (error := diverged(exc, f"at step {step}")) is None:
+                raise
+            raise error from None
         # The profiles behind the score: a falling NDCG is read from these, not guessed.
         folder = self.run_dir / VALIDATION_DIR
         folder.mkdir(exist_ok=True)

@@ -31,6 +31,7 @@ from profilerec.methods.blue.data import build_rows, select_train_examples
 from profilerec.methods.blue.trainer import load_policy
 from profilerec.methods.blue.validation import VALIDATION_DIR, Validator, validation_sample
 from profilerec.methods.exposure import exposure_frame, write_exposure
+from profilerec.methods.finite import check_model_finite
 from profilerec.methods.rewards import EmbeddingReward
 from profilerec.methods.rft.config import RESUMABLE, RFTConfig
 from profilerec.methods.rft.sample import autocast, sample_round, select_winners
@@ -195,6 +196,7 @@ def train_rft(
         return scores
 
     def save(target: Path) -> None:
+        check_model_finite(model, f"before saving {target}")  # a diverged model is never kept
         with atomic_folder(target, _MARKER, "adapter") as tmp:
             model.save_pretrained(str(tmp))
             tokenizer.save_pretrained(str(tmp))
@@ -267,6 +269,7 @@ def _round(
         folder,
         progress,
     )
+    check_model_finite(model, f"in round {round_}")  # loss or weights non-finite: stop here
     with atomic_folder(folder / ADAPTER_DIR, _MARKER, "adapter") as tmp:
         model.save_pretrained(str(tmp))
     winners.write_parquet(folder / "winners.parquet")
