@@ -21,6 +21,7 @@ from profilerec.cli import quickstart  # noqa: F401  (quickstart)
 from profilerec.cli import report  # noqa: F401  (report)
 from profilerec.cli import serve  # noqa: F401  (serve)
 from profilerec.cli import download  # noqa: F401  (download)
+from profilerec.cli import export  # noqa: F401  (export)
 
 # --- end of command modules ------------------------------------------------------------------
 # isort: on

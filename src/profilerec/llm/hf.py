@@ -136,7 +136,9 @@ class TransformersGenerator:
             return str(bundled_smollm2_dir()), BUNDLED_MODEL_ID
         path = Path(model).expanduser()
         if path.exists():
-            if not (path / "config.json").is_file():
+            # adapter_config.json alone: an unmerged `profilerec export` (or any PEFT folder);
+            # transformers loads the base it names and applies the adapter
+            if not any((path / f).is_file() for f in ("config.json", "adapter_config.json")):
                 raise UserError(f"{model}: not a transformers model folder (no config.json)")
             return str(path.resolve()), str(path.resolve())
         return model, model
