@@ -3,12 +3,13 @@ each profile set) and score its answers: rating MAE/RMSE, next-item choice, revi
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from profilerec.cli.app import DeviceOption, DtypeOption, app, out
+from profilerec.cli.app import DeviceOption, DtypeOption, app, console, out
 from profilerec.cli.loaders import profile_sets
 
 #: Columns of the terminal table: (task, metric, label).
@@ -84,11 +85,28 @@ def qa(
     known += [CHOICE_BASELINE] if "choice" in config.tasks else []
     if reference not in known:
         raise UserError(f"--reference {reference!r} is not a context; choose from {known}")
+    from profilerec.evaluate.checks import check_profile_set
     from profilerec.evaluate.methods import profile_texts
 
     examples = select(ds, config)
+    if "choice" in config.tasks:  # recorded parameters are the ones used
+        from profilerec.qa.choice import negatives_room
+
+        room = negatives_room(ds, examples)
+        if room < 1:
+            raise UserError(
+                "--task choice: an asked user has seen every other item; no wrong option is left"
+            )
+        if config.n_negatives > room:
+            console.print(
+                f"note: --negatives {config.n_negatives} capped at {room}, the fewest wrong "
+                "options any asked example has (metrics.json records the cap)"
+            )
+            config = dataclasses.replace(config, n_negatives=room)
     for name, frame in sets.items():
-        profile_texts(examples, frame, name)  # every asked example must have a profile
+        # evaluate's checks (other users' rows, all-empty), then a profile per asked example
+        check_profile_set(name, examples, frame, name)
+        profile_texts(examples, frame, name)
     from profilerec.cli.loaders import make_generator
 
     generator = make_generator(reader, None, batch_size, dtype, device)

@@ -88,6 +88,14 @@ def check_evaluate_inputs(
         _check_not_trained_on(name, examples, frame)
 
 
+def check_profile_set(name: str, examples: pl.DataFrame, frame: pl.DataFrame, source: str) -> None:
+    """evaluate's checks of one profile set against the examples it is used for, shared by
+    ``qa``, ``select`` and ``serve``: columns, null texts, duplicate example ids, rows of
+    other users (another dataset or split), every text empty."""
+    check_profile_frame(name, frame, source)
+    _check_matches(name, examples, frame)
+
+
 def _check_not_trained_on(name: str, examples: pl.DataFrame, frame: pl.DataFrame) -> None:
     """Profiles written by an adapter whose run saw their targets (``profile
     --allow-exposed``) are leaked: refused, when the run's exposure record is on this disk."""

@@ -40,6 +40,17 @@ def sample_options(
     return options, answers
 
 
+def negatives_room(ds: Dataset, examples: pl.DataFrame) -> int:
+    """The most wrong options every example can have: its smallest pool (catalogue minus the
+    user's past and the target). ``--negatives`` above it is capped to it and recorded so."""
+    index = ds.item_index
+    seen = ds.seen_before(examples)
+    targets = [index[t] for t in examples["item_id"]]
+    return min(
+        (len(index) - len(set(p) | {t}) for p, t in zip(seen, targets, strict=True)), default=0
+    )
+
+
 def pick(scores: list[list[float]]) -> np.ndarray:
     """Index of the best-scoring option per example (first on ties)."""
     return np.array([int(np.argmax(s)) for s in scores])

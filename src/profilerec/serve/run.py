@@ -10,7 +10,7 @@ from typing import Any
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
-from profilerec.serve.state import ServeState, build_state, parse_profile_args
+from profilerec.serve.state import ServeState, build_state, parse_profile_args, served_examples
 
 
 @dataclass
@@ -32,17 +32,19 @@ class ServeConfig:
 
 def check(config: ServeConfig) -> tuple[str | None, dict[str, Path]]:
     """Everything cheap, before any model loads: the dataset, profile folders, port, key."""
-    Dataset.load(config.dataset)
+    ds = Dataset.load(config.dataset)
     profiles = parse_profile_args(config.profiles)
     for name, path in profiles.items():
         if not path.exists():
             raise UserError(f"--profiles {name}={path}: no such folder or file")
+        check_served_profiles(name, path, served_examples(ds))
     if not 0.0 <= config.hybrid_weight <= 1.0:
         raise UserError(f"--hybrid-weight must be in [0, 1], got {config.hybrid_weight}")
     if not 0 <= config.port <= 65535:
         raise UserError(f"--port must be 0..65535, got {config.port}")
     if config.queue_capacity < 1:
         raise UserError("--queue must be at least 1")
+    _check_port_free(config.host, config.port)
     key = None
     if config.api_key_env:
         key = os.environ.get(config.api_key_env)
@@ -51,6 +53,51 @@ def check(config: ServeConfig) -> tuple[str | None, dict[str, Path]]:
                 f"--api-key-env {config.api_key_env}: that environment variable is empty or unset"
             )
     return key, profiles
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A busy port is reported now, not after the models have loaded (~11 s on the demo)."""
+    import socket
+
+    if port == 0:
+        return
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError as exc:
+        raise UserError(f"--host {host}: cannot resolve it ({exc})") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(
+                f"--port {port}: cannot listen on {host} ({exc.strerror or exc}); "
+                "choose another --port (0 = any free port)"
+            ) from None
+
+
+def check_served_profiles(name: str, path: Path, examples: Any) -> None:
+    """evaluate's checks of a profile set, before uvicorn starts (a set of another dataset
+    was once a startup traceback): readable, one row per example, the served users' own
+    rows, no empty text for a served user (each is shown and ranked by)."""
+    import polars as pl
+
+    from profilerec.errors import DataError
+    from profilerec.evaluate.checks import check_profile_set
+    from profilerec.profile.stage import load_profiles
+
+    try:
+        frame = load_profiles(path)
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(path, f"unreadable profiles parquet ({exc})") from None
+    check_profile_set(name, examples, frame, str(path))
+    served = frame.filter(pl.col("example_id").is_in(examples["example_id"].implode()))
+    empty = served.filter(pl.col("profile").str.strip_chars() == "")
+    if empty.height:
+        raise UserError(
+            f"profiles {name!r} ({path}): {empty.height} of the {examples.height} served users "
+            f"have an empty profile text (first user {empty['user_id'][0]}); write them again"
+        )
 
 
 Factory = Callable[[], Any]

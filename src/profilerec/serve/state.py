@@ -299,9 +299,7 @@ def build_state(
     if not 0.0 <= hybrid_weight <= 1.0:
         raise UserError(f"--hybrid-weight must be in [0, 1], not {hybrid_weight}")
     ds = Dataset.load(dataset)
-    examples = (
-        ds.split("test").sort("example_id").unique("user_id", keep="last", maintain_order=True)
-    )
+    examples = served_examples(ds)
     if examples.height == 0:
         raise UserError(f"{dataset}: no test examples; prepare it with a test split")
     users = list(examples["user_id"])
@@ -319,7 +317,7 @@ def build_state(
     sets: dict[str, ProfileSet] = {}
     for name, path in (profiles or {}).items():
         progress(f"embedding profile set {name}")
-        sets[name] = _load_profile_set(name, path, users)
+        sets[name] = _load_profile_set(name, path, users, examples)
         sets[name].vectors = _normalised(
             embedder.embed([sets[name].rows[u]["profile"] for u in users])
         )
@@ -345,11 +343,20 @@ def build_state(
     return state
 
 
-def _load_profile_set(name: str, path: Path, users: list[str]) -> ProfileSet:
+def served_examples(ds: Dataset) -> pl.DataFrame:
+    """The example served per user: the user's latest test example."""
+    return ds.split("test").sort("example_id").unique("user_id", keep="last", maintain_order=True)
+
+
+def _load_profile_set(
+    name: str, path: Path, users: list[str], examples: pl.DataFrame
+) -> ProfileSet:
     frame = load_profiles(path)
     if "profile" not in frame.columns or "user_id" not in frame.columns:
         raise UserError(f"{path}: profiles need user_id and profile columns")
-    if "split" in frame.columns:
+    if "example_id" in frame.columns:  # the served example's row, not whichever came last
+        frame = frame.filter(pl.col("example_id").is_in(examples["example_id"].implode()))
+    elif "split" in frame.columns:
         frame = frame.filter(pl.col("split") == "test")
     rows = {r["user_id"]: r for r in frame.drop("prompt", strict=False).iter_rows(named=True)}
     missing = [u for u in users if u not in rows]
