@@ -141,6 +141,11 @@ class BlueConfig(ProfilerRunOptions):
     save_every: int = _f(10, "Checkpoint every N steps (resumable).")
     threads: int | None = _f(None, "torch threads (None = torch default).")
     seed: int = _f(0, "Seed for sampling examples, negatives and rollouts.")
+    report_to: str = _f(
+        "none",
+        "Also log TRL's figures to: none, or tensorboard, mlflow, wandb (comma-separated; "
+        "methods/tracking.py says where each writes).",
+    )
 
     def future_items(self) -> int:
         if self.reward != "blue":
@@ -163,6 +168,9 @@ class BlueConfig(ProfilerRunOptions):
         if self.max_steps < 1 or self.prompts_per_step < 1:
             raise UserError("max_steps and prompts_per_step must be >= 1")
         check_reward_variant(self.reward_variant)
+        from profilerec.methods.tracking import parse_report_to
+
+        parse_report_to(self.report_to)  # an unknown backend fails before anything loads
         if self.positives_from not in ("next", "history", "older"):
             raise UserError(
                 f"unknown positives_from {self.positives_from!r}; use next, history or older"

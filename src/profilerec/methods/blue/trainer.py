@@ -39,6 +39,7 @@ from profilerec.methods.rewards import (
     ShapingReward,
 )
 from profilerec.methods.runs import ADAPTER_DIR, BEST_DIR
+from profilerec.methods.tracking import tracking_setup
 from profilerec.profile.prompts import build_prompts
 
 
@@ -125,7 +126,7 @@ def train_blue(
         if ckpts.exists() and any(ckpts.iterdir()):
             raise UserError(
                 f"{run_dir} holds a run with a different config (only max_steps, eval_every, "
-                "save_every and threads may change on resume); use a new --out or delete it"
+                "save_every, threads and report_to may change on resume); use a new --out or delete it"
             )
     saved.write_text(json.dumps(config.to_dict(), indent=2))
     if config.threads:
@@ -168,6 +169,7 @@ def train_blue(
             "warning: bf16 is emulated on this CPU (no AVX-512 BF16 / AMX): a step is several "
             "times slower than float32; set bf16: false"
         )
+    report_to, trackers = tracking_setup(config.report_to, run_dir)  # before the model loads
     model, tokenizer, model_source = load_policy(config.model)
     funcs, weights = build_rewards(config, ds, embedder, item_vecs, item_texts, tokenizer)
     total = config.num_generations * config.prompts_per_step
@@ -191,7 +193,7 @@ def train_blue(
         logging_steps=1,
         save_steps=config.save_every,
         save_total_limit=2,
-        report_to=[],
+        report_to=report_to,
         seed=config.seed,
         disable_tqdm=not progress,
         dataloader_num_workers=0,
@@ -222,6 +224,8 @@ def train_blue(
     callback = BlueCallback(run_dir, validator, tokenizer, config.eval_every)
     trainer.add_callback(FiniteCallback())  # first: a diverged step stops before any save
     trainer.add_callback(callback)
+    for tracker in trackers:  # TensorBoard with its writer in RUN/tensorboard
+        trainer.add_callback(tracker)
     if config.trainable_embedder:
         from profilerec.methods.blue.embedder_ft import EmbedderRounds
 
@@ -283,7 +287,7 @@ def _trainable(embedder: Embedder) -> Embedder:
 
 
 #: Options that may change when a run is resumed: they do not change what is learnt.
-RESUMABLE = ("max_steps", "eval_every", "save_every", "threads")
+RESUMABLE = ("max_steps", "eval_every", "save_every", "threads", "report_to")
 
 
 def _defining(config: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,75 @@
+"""``report_to``: TRL's figures reach TensorBoard (offline) from a 2-step tiny training."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from profilerec.data.dataset import Dataset
+from profilerec.errors import UserError
+from profilerec.methods.blue.config import BlueConfig
+from profilerec.methods.tracking import check_installed, parse_report_to
+
+
+def test_report_to_names_are_checked_when_the_config_is_built() -> None:
+    assert parse_report_to("none") == () and parse_report_to("") == ()
+    assert parse_report_to("tensorboard, mlflow,tensorboard") == ("tensorboard", "mlflow")
+    with pytest.raises(UserError, match="unknown report_to comet"):
+        BlueConfig(report_to="comet")
+
+
+def test_a_missing_backend_package_is_a_one_line_error() -> None:
+    if importlib.util.find_spec("wandb") is not None:
+        pytest.skip("wandb is installed here")
+    with pytest.raises(UserError, match="report_to wandb needs the wandb package"):
+        check_installed(("wandb",))
+
+
+def _events(folder: Path) -> list[tuple[str, int, float]]:
+    """(tag, step, value) of every scalar in the TensorBoard event files under ``folder``."""
+    from tensorboardX.proto import event_pb2
+
+    found = []
+    for path in sorted(folder.rglob("events.out.tfevents.*")):
+        data = path.read_bytes()
+        pos = 0
+        while pos < len(data):  # TFRecord: length (8), crc (4), payload, crc (4)
+            length = int.from_bytes(data[pos : pos + 8], "little")
+            payload = data[pos + 12 : pos + 12 + length]
+            pos += 12 + length + 4
+            event = event_pb2.Event.FromString(payload)
+            for value in event.summary.value:
+                if value.HasField("simple_value"):
+                    found.append((value.tag, event.step, value.simple_value))
+    return found
+
+
+def test_two_step_training_writes_a_tensorboard_event_file(
+    demo_dataset: Path, tiny_lm_dir: Path, tiny_st_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("tensorboardX", reason="the tracking extra (in dev) is not installed")
+    from profilerec.embed import load_embedder
+    from profilerec.methods.blue.trainer import train_blue
+
+    cfg = BlueConfig(
+        model=str(tiny_lm_dir), max_steps=2, num_generations=2, prompts_per_step=1,
+        max_completion_length=6, train_examples=6, eval_examples=4, eval_every=2,
+        save_every=2, weight_next_item=0.0, report_to="tensorboard",
+    )  # fmt: skip
+    run = tmp_path / "run"
+    emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
+    train_blue(Dataset.load(demo_dataset), emb, run, cfg, progress=False)
+    scalars = _events(run / "tensorboard")
+    steps = {step for tag, step, _ in scalars if tag == "train/loss"}
+    assert steps == {1, 2}, sorted({t for t, _, _ in scalars})
+    assert any(tag.startswith("train/rewards/") for tag, _, _ in scalars)
+    # the same figures as train_log.jsonl, TRL's own record
+    import json
+
+    log = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
+    logged = {r["step"]: r["loss"] for r in log if "loss" in r}
+    for tag, step, value in scalars:
+        if tag == "train/loss":
+            assert value == pytest.approx(logged[step], rel=1e-5, abs=1e-6)
