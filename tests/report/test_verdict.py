@@ -172,3 +172,23 @@ def test_bundled_model_caveat(inputs: Inputs, tmp_path: Path) -> None:
     ).read_text(encoding="utf-8")  # fmt: skip
     caveat = text_of(page.split('class="note caveat"')[1].split("</p>")[0])
     assert "Profiles blue, zero_shot were written by the bundled SmolLM2-135M" in caveat
+
+
+def test_profile_quality_table(inputs: Inputs, tmp_path: Path) -> None:
+    block = {"n": 253, "mean_words": 53.11, "cut_mid_sentence": 0.8775, "sameness": 0.41234,
+             "invented_personal": 0.7431, "grounding": 0.589, "invented_example": "name: Alex Chen"}  # fmt: skip
+    metrics = {**demo_like(inputs), "profile_quality": {"zero_shot": block}}
+    page = render(inputs, metrics, tmp_path / "q.html")
+    section = page.split('id="quality"')[1].split("</section>")[0]
+    row = re.findall(r"<td>(.*?)</td>", section.split("<tbody>")[1])
+    assert row == [
+        "zero_shot",
+        "253",
+        "53.1",
+        "87.8%",
+        "74.3%",
+        "0.412",
+        "0.589",
+        "name: Alex Chen",
+    ]
+    assert 'id="quality"' not in render(inputs, demo_like(inputs), tmp_path / "n.html")

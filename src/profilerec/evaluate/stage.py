@@ -23,6 +23,7 @@ from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
 from profilerec.evaluate import methods as M
 from profilerec.evaluate.checks import check_evaluate_inputs
+from profilerec.evaluate.quality import quality_blocks
 from profilerec.progress import step
 from profilerec.retrieval import (
     bootstrap_ci,
@@ -252,6 +253,14 @@ def run_evaluate(
     result.update(
         best_id_baseline=best_id,
         tuning=tuning,
+        # per profile set: length, cuts, sameness, invented personal data, grounding
+        profile_quality=quality_blocks(
+            ds,
+            examples,
+            {p: outputs[p].texts or [] for p in profiles},
+            {p: outputs[p].vectors for p in profiles},
+            ds.item_texts(config.item_text_budget),
+        ),
         slices=sliced_summary(
             per_user,
             masks_by_slice,

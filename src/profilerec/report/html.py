@@ -86,6 +86,8 @@ def write_report(
         "comparisons": tables.comparisons_table(metrics),
         "slices": tables.slice_tables(slices or {}),
         "diversity": tables.diversity_table(metrics.get("diversity")),
+        "quality": tables.quality_table(metrics.get("profile_quality")),
+        "quality_columns": [label for _, label, _ in tables.QUALITY_COLUMNS],
         "diversity_k": (metrics.get("diversity") or {}).get("k"),
         "bars": plots.metric_bars(result_metrics, metrics.get("ci") or {}, headline),
         "bars_caption": " and ".join(tables.metric_label(k) for k in headline),

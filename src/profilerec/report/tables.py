@@ -242,3 +242,28 @@ def diversity_table(diversity: Mapping[str, Any] | None) -> list[tuple[str, str]
         (side, (diversity or {}).get(f"{side}_mean_pairwise_cosine")) for side in ("user", "item")
     ]
     return [(f"{side}s", f"{value:.4f}") for side, value in values if value is not None]
+
+
+#: The profile-quality columns the report shows: (key, label, format).
+QUALITY_COLUMNS = [
+    ("n", "profiles", "{:,}"),
+    ("mean_words", "mean words", "{:.1f}"),
+    ("cut_mid_sentence", "cut mid-sentence", "{:.1%}"),
+    ("invented_personal", "invented personal data", "{:.1%}"),
+    ("sameness", "sameness", "{:.3f}"),
+    ("grounding", "grounding", "{:.3f}"),
+]
+
+
+def quality_table(blocks: Mapping[str, Any] | None) -> list[tuple[str, list[str], str]]:
+    """(profile set, formatted cells, an example of invented data or "") per set."""
+    rows = []
+    for name, block in (blocks or {}).items():
+        if not isinstance(block, Mapping):
+            raise UserError(f"'profile_quality' of {name!r} must be an object")
+        cells = [
+            "–" if not _is_number(block.get(key)) else fmt.format(block[key])
+            for key, _, fmt in QUALITY_COLUMNS
+        ]
+        rows.append((name, cells, str(block.get("invented_example") or "")))
+    return rows
