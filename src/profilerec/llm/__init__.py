@@ -28,6 +28,8 @@ SPEC_FORMS = (
     "openai:MODEL@BASE_URL: an OpenAI-compatible server, e.g. openai:qwen@http://localhost:8000/v1",
     "llamacpp:PATH.gguf: a GGUF file run by llama.cpp",
     "vllm:ID_OR_PATH (or vllm:bundled): vLLM's in-process engine (the vllm extra, GPU machines)",
+    "ctranslate2[:ID_OR_PATH][@COMPUTE_TYPE]: CTranslate2 (the ctranslate2 extra), e.g. "
+    "ctranslate2 (bundled SmolLM2, float32) or ctranslate2:bundled@int8",
 )
 
 _OPENAI = re.compile(r"^(?P<model>.+?)@(?P<url>https?://\S+)$")
@@ -35,12 +37,14 @@ _OPENAI = re.compile(r"^(?P<model>.+?)@(?P<url>https?://\S+)$")
 
 @dataclass(frozen=True)
 class GeneratorSpec:
-    """A parsed spec: which backend, which model, and (openai only) which server."""
+    """A parsed spec: which backend, which model, (openai only) which server and
+    (ctranslate2 only) which compute type."""
 
     backend: str
     #: Model id or path; None for the bundled model.
     model: str | None = None
     base_url: str | None = None
+    compute_type: str | None = None
 
 
 def _invalid(spec: str, why: str) -> UserError:
@@ -53,6 +57,11 @@ def parse_spec(spec: str) -> GeneratorSpec:
     text = spec.strip()
     if text in ("transformers", "smollm2"):
         return GeneratorSpec("transformers")
+    if text == "ctranslate2" or text.startswith(("ctranslate2:", "ctranslate2@")):
+        from profilerec.llm.ct2 import split_compute_type
+
+        model, compute_type = split_compute_type(text.removeprefix("ctranslate2").lstrip(":"))
+        return GeneratorSpec("ctranslate2", model, compute_type=compute_type)
     prefix, sep, rest = text.partition(":")
     rest = rest.strip()
     if not sep or prefix not in ("transformers", "openai", "llamacpp", "vllm"):
@@ -85,6 +94,12 @@ def load_generator(spec: str, **kwargs: Any) -> Generator:
 
         assert parsed.model is not None and parsed.base_url is not None
         return OpenAIGenerator(parsed.model, parsed.base_url, **kwargs)
+    if parsed.backend == "ctranslate2":
+        from profilerec.llm.ct2 import CTranslate2Generator
+
+        if parsed.compute_type is not None:
+            kwargs["compute_type"] = parsed.compute_type
+        return CTranslate2Generator(parsed.model, **kwargs)
     if parsed.backend == "vllm":
         from profilerec.llm.vllm import VLLMGenerator
 

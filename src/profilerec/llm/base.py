@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -53,6 +54,24 @@ def refuse_ngram_blocking(config: GenerationConfig, backend: str) -> None:
             f"the {backend} backend cannot block repeated n-grams "
             f"(no_repeat_ngram_size={config.no_repeat_ngram_size}); use the transformers backend"
         )
+
+
+def in_length_batches(
+    encoded: list[list[int]],
+    prompts: list[Messages],
+    batch_size: int,
+    generate_batch: Callable[[list[list[int]], list[Messages]], list[str]],
+) -> list[str]:
+    """Run ``generate_batch`` on prompts sorted by token length and cut into batches, so each
+    batch needs little padding (or few idle rows); the texts come back in input order."""
+    order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
+    results: list[str] = [""] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        texts = generate_batch([encoded[i] for i in chunk], [prompts[i] for i in chunk])
+        for i, text in zip(chunk, texts, strict=True):
+            results[i] = text
+    return results
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from profilerec.errors import UserError
-from profilerec.llm.base import GenerationConfig, Messages
+from profilerec.llm.base import GenerationConfig, Messages, in_length_batches
 from profilerec.llm.seeds import batch_seed
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -182,17 +182,13 @@ class TransformersGenerator:
         encoded = [
             self.tokenizer(self.render(p), add_special_tokens=False)["input_ids"] for p in prompts
         ]
-        order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
-        results: list[str] = [""] * len(prompts)
         with _torch_threads(self.threads), torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start : start + self.batch_size]
-                texts = self._generate_batch(
-                    [encoded[i] for i in chunk], [prompts[i] for i in chunk], config
-                )
-                for i, text in zip(chunk, texts, strict=True):
-                    results[i] = text
-        return results
+            return in_length_batches(
+                encoded,
+                prompts,
+                self.batch_size,
+                lambda ids, batch: self._generate_batch(ids, batch, config),
+            )
 
     def _generate_batch(
         self, input_ids: list[list[int]], prompts: list[Messages], config: GenerationConfig

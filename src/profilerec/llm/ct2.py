@@ -1,0 +1,404 @@
+"""Optional backend: a transformers model converted once to CTranslate2 (``ctranslate2:``).
+
+CTranslate2 is an inference engine with CPU wheels that decodes small models several times
+faster than transformers on a CPU (issue 31). It is an optional extra imported only when
+chosen. The source folder is converted once into the profilerec model cache
+(``models/ctranslate2/``), keyed by a hash of the folder's files, the compute type and the
+CTranslate2 version, so a retrained or replaced model is converted again and never served
+from a stale copy; the conversion is written to a temporary folder and renamed.
+
+Decoding follows ``GenerationConfig`` as the transformers backend does, repetition penalty
+included. transformers penalises every token of ``input_ids`` (the prompt as well as the
+text generated so far); CTranslate2 penalises the tokens of its decoding sequence only.
+That sequence holds the prompt (minus its first token) only when the prompt is decoded step
+by step, ``include_prompt_in_result=True``; the faster default of forwarding the shortest
+prompt at once (``False``) leaves most of the prompt unpenalised and changes the greedy texts
+(30 of 32 demo profiles in issue 31). So the prompt is decoded step by step, and the first
+token, which CTranslate2 never penalises, must occur again in the prompt (ChatML's
+``<|im_start|>`` does, at every turn); where it does not, a penalty other than 1 is refused.
+The remaining gap is numeric: CTranslate2's float32 kernels round differently from torch's,
+which can flip a near-tie in greedy decoding (docs/benchmarks.md has the measured share).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from profilerec.errors import UserError
+from profilerec.llm.base import GenerationConfig, Messages, in_length_batches
+from profilerec.llm.bundled import atomic_dir
+from profilerec.llm.seeds import batch_seed
+from profilerec.paths import cache_root
+
+#: Compute types CTranslate2 knows; which ones a machine runs is asked at load time.
+COMPUTE_TYPES = (
+    "float32",
+    "int8",
+    "int8_float32",
+    "int16",
+    "float16",
+    "bfloat16",
+    "int8_float16",
+    "int8_bfloat16",
+)
+#: float32 is the compute type checked for parity with transformers; int8 is opt-in.
+DEFAULT_COMPUTE_TYPE = "float32"
+INSTALL_HINT = "pip install 'profilerec[ctranslate2]' (ctranslate2==4.8.5)"
+#: Files of a model folder that decide the converted model (weights, config, tokenizer).
+_SOURCE_SUFFIXES = (".json", ".safetensors", ".bin", ".model", ".txt", ".jinja")
+
+
+def split_compute_type(rest: str) -> tuple[str | None, str | None]:
+    """``MODEL@TYPE`` -> (model or None for the bundled one, compute type or None).
+
+    The text after the last ``@`` is a compute type when it holds no ``/`` (a path or hub id
+    with an ``@`` keeps it); an unknown type is an error rather than part of a model name.
+    """
+    model, sep, suffix = rest.rpartition("@")
+    if not sep or "/" in suffix:
+        model, suffix = rest, ""
+    if suffix and suffix not in COMPUTE_TYPES:
+        raise UserError(
+            f"unknown CTranslate2 compute type {suffix!r}; choose one of {', '.join(COMPUTE_TYPES)}"
+        )
+    model = model.strip()
+    return (None if model in ("", "bundled") else model), (suffix or None)
+
+
+#: ``--dtype`` values and the compute type each means here (``auto`` = the spec's or float32).
+DTYPE_COMPUTE_TYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
+
+
+def generator_options(spec: str, adapter: Path | None, dtype: str) -> tuple[str, dict[str, object]]:
+    """What the CLI's ``--adapter`` and ``--dtype`` mean for a ``ctranslate2`` spec.
+
+    ``--dtype`` names the compute type as ``@TYPE`` does (a clash between the two is an
+    error, not a silent choice); ``--adapter RUN`` is merged before conversion, on the
+    model the run was trained from when the spec names the bundled one, as for transformers.
+    """
+    from profilerec.llm import parse_spec
+
+    parsed = parse_spec(spec)
+    options: dict[str, object] = {}
+    if dtype != "auto":
+        if dtype not in DTYPE_COMPUTE_TYPES:
+            raise UserError(
+                f"--dtype {dtype}: use float32, bfloat16 or float16 (or @int8 in the spec)"
+            )
+        wanted = DTYPE_COMPUTE_TYPES[dtype]
+        if parsed.compute_type not in (None, wanted):
+            raise UserError(
+                f"--dtype {dtype} contradicts the compute type {parsed.compute_type} in {spec!r}; "
+                "give one of them"
+            )
+        options["compute_type"] = wanted
+    if adapter is not None:
+        from profilerec.methods.runs import adapter_dir, base_model_of
+
+        options["adapter"] = adapter_dir(adapter)
+        base = base_model_of(adapter)
+        if parsed.model is None and base is not None:
+            suffix = f"@{parsed.compute_type}" if parsed.compute_type else ""
+            spec = f"ctranslate2:{base}{suffix}"
+    return spec, options
+
+
+def _import_ct2() -> Any:
+    try:
+        import ctranslate2
+    except ImportError as err:
+        raise UserError(
+            f"the ctranslate2 backend needs CTranslate2, which is not installed: {INSTALL_HINT}"
+        ) from err
+    return ctranslate2
+
+
+def source_digest(folder: Path) -> str:
+    """Hash of the model files directly in ``folder`` (names and bytes), so any change to the
+    weights, config or tokenizer gives a new conversion key."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(_SOURCE_SUFFIXES))
+    if not files:
+        raise UserError(f"{folder}: no model files to convert")
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def adapter_digest(folder: Path) -> str:
+    """Hash of a PEFT adapter's config and weights."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("adapter_*")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _merge_adapter(source: Path, adapter: Path, out: Path) -> None:
+    """Save base + LoRA merged into plain float32 weights, the form the converter reads."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, local_files_only=True)
+    PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().save_pretrained(out)
+    AutoTokenizer.from_pretrained(source, local_files_only=True).save_pretrained(out)
+
+
+def convert(source: Path, out: Path, compute_type: str, adapter: Path | None = None) -> None:
+    """Convert a transformers folder (with ``adapter`` merged in) into ``out``."""
+    ct2 = _import_ct2()
+    with tempfile.TemporaryDirectory(prefix="profilerec-merge-") as merged:
+        folder = source
+        if adapter is not None:
+            _merge_adapter(source, adapter, Path(merged))
+            folder = Path(merged)
+        try:
+            converter = ct2.converters.TransformersConverter(str(folder), low_cpu_mem_usage=True)
+            converter.convert(str(out), quantization=compute_type, force=True)
+        except (ValueError, NotImplementedError, KeyError) as err:
+            raise UserError(f"CTranslate2 cannot convert {source}: {err}") from err
+
+
+def converted_dir(
+    source: Path,
+    compute_type: str,
+    adapter: Path | None = None,
+    *,
+    build: Callable[[Path, Path, str, Path | None], None] = convert,
+) -> Path:
+    """The cached conversion of ``source`` (+ ``adapter``) at ``compute_type``, built once.
+
+    Keyed by the source's file hash, the adapter's hash, the compute type and the
+    CTranslate2 version (its model format can change between versions).
+    """
+    version = _import_ct2().__version__
+    key = source_digest(source)
+    if adapter is not None:
+        key = hashlib.sha256(f"{key}+{adapter_digest(adapter)}".encode()).hexdigest()
+    name = f"{source.name[:60]}-{key[:16]}-{compute_type}-ct2-{version}"
+    target = cache_root() / "models" / "ctranslate2" / name
+    if target.is_dir():
+        return target
+
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status(
+        f"Converting {source.name} to CTranslate2 {compute_type} once into {target}"
+    ):
+        atomic_dir(target, lambda out: build(source, out, compute_type, adapter))
+    return target
+
+
+def _resolve_source(model: str | None, allow_download: bool) -> tuple[Path, str]:
+    """(local transformers folder, the stable part of ``model_id``)."""
+    if model is None:
+        from profilerec.llm.bundled import BUNDLED_MODEL_ID, bundled_smollm2_dir
+
+        return bundled_smollm2_dir(), BUNDLED_MODEL_ID
+    path = Path(model).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise UserError(f"{model}: not a transformers model folder (no config.json)")
+        return path.resolve(), str(path.resolve())
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = Path(snapshot_download(model, local_files_only=not allow_download))
+    except Exception as err:  # the hub client raises several unrelated types
+        raise UserError(
+            f"model {model!r} is not available offline: it is neither a local folder nor in "
+            "the Hugging Face cache"
+        ) from err
+    return folder, f"{model}@{folder.name}"
+
+
+def _ct2_device(device: str) -> tuple[str, int]:
+    kind, _, index = device.partition(":")
+    if kind not in ("cpu", "cuda"):
+        raise UserError(f"unknown device {device!r} for ctranslate2; use cpu, cuda or cuda:N")
+    return kind, int(index or 0)
+
+
+class CTranslate2Generator:
+    """Chat completions from a CTranslate2 conversion of a transformers causal LM.
+
+    Args:
+        model: Hugging Face id (local cache only) or local folder; ``None`` = the bundled
+            SmolLM2-135M-Instruct.
+        compute_type: CTranslate2 compute type; ``float32`` is the one checked against
+            transformers, ``int8`` the fastest on a CPU.
+        batch_size: Prompts per ``generate_batch`` call, sorted by length.
+        device: ``cpu``, ``cuda`` or ``cuda:N``.
+        adapter: A PEFT LoRA folder, merged into the weights before conversion (cached
+            per adapter content).
+        threads: CTranslate2 intra-op threads (``None`` = its default, ``OMP_NUM_THREADS``
+            or 4).
+        allow_download: Let the hub client fetch a missing model.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        compute_type: str = DEFAULT_COMPUTE_TYPE,
+        batch_size: int = 16,
+        device: str = "cpu",
+        adapter: str | Path | None = None,
+        threads: int | None = None,
+        allow_download: bool = False,
+    ) -> None:
+        ct2 = _import_ct2()
+        if batch_size < 1:
+            raise UserError(f"batch_size must be at least 1, got {batch_size}")
+        if compute_type not in COMPUTE_TYPES:
+            raise UserError(
+                f"unknown CTranslate2 compute type {compute_type!r}; "
+                f"choose one of {', '.join(COMPUTE_TYPES)}"
+            )
+        self.device, self.device_index = _ct2_device(device)
+        supported = sorted(ct2.get_supported_compute_types(self.device, self.device_index))
+        if compute_type not in supported:
+            raise UserError(
+                f"CTranslate2 cannot run {compute_type} on this {self.device}; "
+                f"it supports {', '.join(supported)}"
+            )
+        self.batch_size = batch_size
+        self.compute_type = compute_type
+        self.threads = threads
+        source, base_id = _resolve_source(model, allow_download)
+        adapter_dir = None
+        if adapter is not None:
+            adapter_dir = Path(adapter).expanduser().resolve()
+            if not (adapter_dir / "adapter_config.json").is_file():
+                raise UserError(f"{adapter}: not a PEFT adapter folder (no adapter_config.json)")
+            base_id = f"{base_id}+adapter:{adapter_dir}#{adapter_digest(adapter_dir)[:12]}"
+        self.model_dir = converted_dir(source, compute_type, adapter_dir)
+        from transformers import AutoTokenizer
+
+        from profilerec.llm.hf import _prepare_tokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+        _prepare_tokenizer(self.tokenizer, model or base_id)
+        self.generator = self._load()
+        # Different kernels from transformers (and int8 weights): never share cached texts.
+        self.model_id = f"ctranslate2:{base_id}[{compute_type}]"
+
+    def _load(self) -> Any:
+        ct2 = _import_ct2()
+        return ct2.Generator(
+            str(self.model_dir),
+            device=self.device,
+            device_index=self.device_index,
+            compute_type=self.compute_type,
+            intra_threads=self.threads or 0,
+        )
+
+    def render(self, prompt: Messages) -> str:
+        """The prompt as the model sees it (chat template plus the assistant header)."""
+        return self.tokenizer.apply_chat_template(
+            prompt, add_generation_prompt=True, tokenize=False
+        )
+
+    def generate(self, prompts: list[Messages], config: GenerationConfig) -> list[str]:
+        """One completion per prompt, in order, in batches of prompts of similar length."""
+        if not prompts:
+            return []
+        encoded = [
+            self.tokenizer(self.render(p), add_special_tokens=False)["input_ids"] for p in prompts
+        ]
+        if config.repetition_penalty != 1.0 or config.no_repeat_ngram_size:
+            for ids, prompt in zip(encoded, prompts, strict=True):
+                check_first_token(ids, prompt)
+        return in_length_batches(
+            encoded,
+            prompts,
+            self.batch_size,
+            lambda ids, batch: self._generate_batch(ids, batch, config),
+        )
+
+    def _generate_batch(
+        self, input_ids: list[list[int]], prompts: list[Messages], config: GenerationConfig
+    ) -> list[str]:
+        generator = self.generator
+        options = decoding_options(config, input_ids, self.tokenizer.eos_token_id)
+        if config.temperature > 0:
+            # CTranslate2 seeds a worker thread's generator once, at its first draw, from the
+            # global seed; only a fresh engine (new worker thread) takes a new seed, which
+            # keeps a batch's samples independent of what ran before it (resume = rerun).
+            ct2 = _import_ct2()
+            ct2.set_random_seed(batch_seed(config.seed, prompts) % 2**32)
+            generator = self._load()
+        tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in input_ids]
+        outputs = generator.generate_batch(tokens, **options)
+        texts = []
+        for ids, output in zip(input_ids, outputs, strict=True):
+            new = completion_ids(ids, list(output.sequences_ids[0]))[: config.max_new_tokens]
+            texts.append(self.tokenizer.decode(new, skip_special_tokens=True).strip())
+        return texts
+
+
+def check_first_token(ids: list[int], prompt: Messages) -> None:
+    """Refuse a penalty CTranslate2 would apply to fewer tokens than transformers does.
+
+    CTranslate2 never puts the first prompt token into the sequence it penalises (nor into
+    the n-grams it blocks); that is harmless only where the token occurs again in the prompt.
+    """
+    if ids and ids[0] not in ids[1:]:
+        raise UserError(
+            "the ctranslate2 backend cannot apply the repetition penalty (or n-gram blocking) "
+            "to a prompt's first token, and this model's prompts start with a token that does "
+            "not recur, so its texts would differ from transformers'; set repetition_penalty=1 "
+            f"and no_repeat_ngram_size=0, or use the transformers backend (prompt: {prompt!r:.80})"
+        )
+
+
+def decoding_options(
+    config: GenerationConfig, input_ids: list[list[int]], end_id: int
+) -> dict[str, Any]:
+    """``generate_batch`` arguments meaning what GenerationConfig means for transformers.
+
+    The prompt is decoded step by step (``include_prompt_in_result=True``) so that the
+    penalties see it; ``max_length`` then counts the prompt, so it is a bound and a callback
+    stops each row after exactly ``max_new_tokens`` new tokens. Decoding ends at ``end_id``
+    (the tokenizer's EOS, the end of the assistant's turn), as transformers is told to. Sampling is temperature plus
+    nucleus with top-k off (0), as in the other backends.
+    """
+    lengths = [len(ids) for ids in input_ids]
+    limit = config.max_new_tokens
+
+    def stop_after_limit(step: Any) -> bool:
+        # Step s decodes position s + 1; the prompt occupies positions 0 .. len - 1.
+        return step.step + 2 - lengths[step.batch_id] >= limit
+
+    options: dict[str, Any] = {
+        "max_length": max(lengths) + limit,
+        "include_prompt_in_result": True,
+        "end_token": [end_id],
+        "repetition_penalty": config.repetition_penalty,
+        "no_repeat_ngram_size": config.no_repeat_ngram_size,
+        "callback": stop_after_limit,
+    }
+    if config.temperature > 0:
+        options |= {
+            "sampling_topk": 0,
+            "sampling_temperature": config.temperature,
+            "sampling_topp": config.top_p,
+        }
+    return options
+
+
+def completion_ids(prompt_ids: list[int], sequence: list[int]) -> list[int]:
+    """The new tokens of a result that repeats the prompt (with or without its first token,
+    which CTranslate2 drops when it is the vocabulary's BOS)."""
+    if sequence[: len(prompt_ids)] == prompt_ids:
+        return sequence[len(prompt_ids) :]
+    if sequence[: len(prompt_ids) - 1] == prompt_ids[1:]:
+        return sequence[len(prompt_ids) - 1 :]
+    raise RuntimeError("CTranslate2 returned a sequence that does not start with the prompt")
