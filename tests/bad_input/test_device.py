@@ -18,7 +18,7 @@ CASES = [
     (["--device", "gpu0"], "unknown device 'gpu0'; use auto, cpu, cuda or cuda:N"),
     (
         ["--device", "cuda", "--generator", "openai:m@http://127.0.0.1:9/v1"],
-        "--device works only with the transformers generator",
+        "--device works only with the transformers generator and with ctranslate2",
     ),
 ]
 

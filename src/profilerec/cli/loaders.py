@@ -32,7 +32,8 @@ def resolve_device(device: str) -> str:
 def make_generator(
     spec: str, adapter: Path | None, batch_size: int, dtype: str = "auto", device: str = "auto"
 ) -> Any:
-    """The generator ``spec`` names; ``--adapter``/``--dtype``/``--device`` apply only to transformers."""
+    """The generator ``spec`` names; ``--adapter``/``--dtype``/``--device`` apply only to
+    transformers and ctranslate2."""
     from profilerec.llm import load_generator
 
     kwargs: dict[str, object] = {}
@@ -47,12 +48,17 @@ def make_generator(
             base = base_model_of(adapter)
             if spec in ("transformers", "smollm2") and base is not None:
                 spec = f"transformers:{base}"
+    elif spec.split(":", 1)[0].split("@", 1)[0] == "ctranslate2":
+        from profilerec.llm.ct2 import generator_options
+
+        spec, options = generator_options(spec, adapter, dtype)
+        kwargs |= options | {"batch_size": batch_size, "device": resolve_device(device)}
     elif adapter is not None:
-        raise UserError("--adapter works only with the transformers generator")
+        raise UserError("--adapter works only with the transformers generator and with ctranslate2")
     elif dtype != "auto":
-        raise UserError("--dtype works only with the transformers generator")
+        raise UserError("--dtype works only with the transformers generator and with ctranslate2")
     elif device != "auto":
-        raise UserError("--device works only with the transformers generator")
+        raise UserError("--device works only with the transformers generator and with ctranslate2")
     with console.status(Text(f"loading generator {spec} ...")):
         return load_generator(spec, **kwargs)
 
