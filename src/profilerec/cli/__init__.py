@@ -22,6 +22,7 @@ from profilerec.cli import report  # noqa: F401  (report)
 from profilerec.cli import serve  # noqa: F401  (serve)
 from profilerec.cli import download  # noqa: F401  (download)
 from profilerec.cli import export  # noqa: F401  (export)
+from profilerec.cli import run  # noqa: F401  (run)
 
 # --- end of command modules ------------------------------------------------------------------
 # isort: on
