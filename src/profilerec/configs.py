@@ -1,7 +1,8 @@
 """Building dataclass configs from option: value pairs (YAML files, ``--set`` flags).
 
 One function for every config class (BlueConfig, ProExConfig, ...), so every command
-reports unknown options and mistyped numbers the same way.
+reports unknown options, wrong types and out-of-range values the same way
+(``profilerec/validation.py``: pydantic, strict, before any model loads).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def from_mapping(cls: type[T], data: dict[str, Any], source: str, **overrides: A
                 data[key] = type(default)(float(value))
             except ValueError:
                 raise UserError(f"{source}: {key} must be a number, got {value!r}") from None
+    from profilerec.validation import validate_options
+
+    validate_options(cls, data, source)  # strict types and ranges, before any model loads
     try:
         return cls(**data)
     except TypeError as err:  # e.g. a list where a number belongs
@@ -61,8 +65,13 @@ def read_yaml_options(path: Path, section: str) -> dict[str, Any]:
         raise UserError(f"config file {path} not found")
     try:
         data = yaml.safe_load(path.read_text()) or {}
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a YAML text file (binary content)") from None
     except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML ({exc})") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        what = getattr(exc, "problem", None) or type(exc).__name__
+        raise UserError(f"{path}{where}: not valid YAML ({what})") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping of option: value")
     block = data.get(section, data)

@@ -30,3 +30,14 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
     monkeypatch.setattr(evaluate_cli, "make_engine_embedder", no_model)
     monkeypatch.setattr("profilerec.embed.load_embedder", no_model)
     return lambda *args: run_main(monkeypatch, capsys, *args)
+
+
+@pytest.fixture
+def model_free_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """``profilerec ARGS`` in this process, with ``PreTrainedModel.__init__`` (the base of
+    every transformers model: the profiler's, the sentence-transformers embedder's) patched to
+    fail, so a case refused only after a model was built is another error."""
+    from transformers.modeling_utils import PreTrainedModel
+
+    monkeypatch.setattr(PreTrainedModel, "__init__", no_model)
+    return lambda *args: run_main(monkeypatch, capsys, *args)

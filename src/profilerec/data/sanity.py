@@ -8,6 +8,7 @@ probably wrong but the output is still well defined. docs/dataset.md lists them 
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -52,8 +53,21 @@ def validate_config(config: PrepareConfig) -> None:
     if split.kind == "user_disjoint" and split.valid_users + split.test_users >= 1:
         raise UserError("--valid-users plus --test-users must be below 1: no training users left")
     for name, cut in (("--valid-cut", split.valid_cut), ("--test-cut", split.test_cut)):
-        if cut <= 0:
+        if not cut > 0 or cut == float("inf"):
             raise UserError(f"{name} must be a fraction in (0, 1) or a ms timestamp, not {cut}")
+    if not MEMORY_LIMIT.fullmatch(config.memory_limit.strip()):
+        raise UserError(
+            f"--memory-limit {config.memory_limit!r} is not a size like 4GB (a positive "
+            "number and a unit; DuckDB would read a negative one as no limit at all)"
+        )
+    if config.threads < 1:
+        raise UserError(f"threads must be at least 1, not {config.threads}")
+
+
+#: A positive DuckDB memory size: DuckDB reads "-4GB" as no limit at all.
+MEMORY_LIMIT = re.compile(
+    r"(?i)0*[1-9][0-9]*(\.[0-9]+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?|0*\.[0-9]*[1-9][0-9]*\s*(kb|mb|gb|tb|kib|mib|gib|tib)"
+)
 
 
 def frame_stats(inter: pl.DataFrame, fmt: str) -> dict[str, Any]:

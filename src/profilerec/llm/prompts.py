@@ -65,13 +65,11 @@ def load_template(name_or_path: str | Path) -> PromptTemplate:
 
 def parse_template(text: str, name: str = "<template>") -> PromptTemplate:
     marks = list(SECTION.finditer(text))
-    if not marks:
-        return PromptTemplate(name, (("user", text.strip()),))
-    sections = []
+    sections = [("user", text.strip())] if not marks else []
     for i, mark in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
         sections.append((mark.group(1), text[mark.end() : end].strip()))
-    try:
+    try:  # a stray brace, in a sectioned template or a plain one
         for _, body in sections:
             list(string.Formatter().parse(body))
     except ValueError as exc:

@@ -12,6 +12,7 @@ import polars as pl
 
 from profilerec.data.dataset import Dataset
 from profilerec.data.text import render_history
+from profilerec.errors import UserError
 from profilerec.llm.base import Messages
 from profilerec.llm.prompts import PromptTemplate
 
@@ -49,3 +50,23 @@ def build_prompts(
     ds: Dataset, examples: pl.DataFrame, template: PromptTemplate, fmt: HistoryFormat
 ) -> list[Messages]:
     return [template.render(history=h) for h in history_texts(ds, examples, fmt)]
+
+
+def check_profile_template(template: PromptTemplate) -> None:
+    """A profile template names ``{history}`` and nothing else, and renders: one without it
+    gave every user the same prompt; a bad field failed only after the model had loaded."""
+    if "history" not in template.fields:
+        raise UserError(
+            f"prompt template {template.name} has no {{history}} placeholder: every user "
+            "would get the same prompt"
+        )
+    extra = sorted(template.fields - {"history"})
+    if extra:
+        raise UserError(
+            f"prompt template {template.name}: unknown placeholder(s) {', '.join(extra)}; "
+            "a profile template fills {history} only (write literal braces as {{ }})"
+        )
+    try:
+        template.render(history="x")
+    except (ValueError, IndexError, KeyError, AttributeError) as exc:
+        raise UserError(f"prompt template {template.name}: {exc}") from None
