@@ -1,8 +1,9 @@
 """Optional backend: a transformers model converted once to CTranslate2 (``ctranslate2:``).
 
-CTranslate2 is an inference engine with CPU wheels that decodes small models several times
-faster than transformers on a CPU (issue 31). It is an optional extra imported only when
-chosen. The source folder is converted once into the profilerec model cache
+CTranslate2 is an inference engine with CPU wheels; issue 31 measured it at 2.7x (float32)
+and 3.3x (int8) transformers' profiles/min on a 2-core CPU with the prompts forwarded at once,
+the mode that does not match transformers' penalty (below). It is an optional extra imported
+only when chosen. The source folder is converted once into the profilerec model cache
 (``models/ctranslate2/``), keyed by a hash of the folder's files, the compute type and the
 CTranslate2 version, so a retrained or replaced model is converted again and never served
 from a stale copy; the conversion is written to a temporary folder and renamed.
@@ -13,11 +14,13 @@ text generated so far); CTranslate2 penalises the tokens of its decoding sequenc
 That sequence holds the prompt (minus its first token) only when the prompt is decoded step
 by step, ``include_prompt_in_result=True``; the faster default of forwarding the shortest
 prompt at once (``False``) leaves most of the prompt unpenalised and changes the greedy texts
-(30 of 32 demo profiles in issue 31). So the prompt is decoded step by step, and the first
-token, which CTranslate2 never penalises, must occur again in the prompt (ChatML's
-``<|im_start|>`` does, at every turn); where it does not, a penalty other than 1 is refused.
-The remaining gap is numeric: CTranslate2's float32 kernels round differently from torch's,
-which can flip a near-tie in greedy decoding (docs/benchmarks.md has the measured share).
+(30 of 32 demo profiles in issue 31). So under a penalty the prompt is decoded step by step
+(one decoder step per prompt token: the price of parity, which ``forward_prompt=True`` declines),
+and the first token, which CTranslate2 never penalises, must occur again in the prompt
+(ChatML's ``<|im_start|>`` does, at every turn); where it does not, a penalty is refused.
+Without a penalty nothing reads the prompt's tokens and it is forwarded at once. The
+remaining gap is numeric: CTranslate2's float32 kernels round differently from torch's, which
+can flip a near-tie in greedy decoding.
 """
 
 from __future__ import annotations
@@ -241,6 +244,11 @@ class CTranslate2Generator:
         threads: CTranslate2 intra-op threads (``None`` = its default, ``OMP_NUM_THREADS``
             or 4).
         allow_download: Let the hub client fetch a missing model.
+        forward_prompt: Forward each batch's prompts at once even under a repetition penalty
+            or n-gram blocking, as CTranslate2 does by default: faster (no step per prompt
+            token), but the penalty then misses the first ``shortest prompt - 1`` tokens of
+            every prompt, so the texts differ from transformers'. Off by default; a separate
+            ``model_id``, so its texts never mix with the exact ones.
     """
 
     def __init__(
@@ -253,6 +261,7 @@ class CTranslate2Generator:
         adapter: str | Path | None = None,
         threads: int | None = None,
         allow_download: bool = False,
+        forward_prompt: bool = False,
     ) -> None:
         ct2 = _import_ct2()
         if batch_size < 1:
@@ -272,6 +281,7 @@ class CTranslate2Generator:
         self.batch_size = batch_size
         self.compute_type = compute_type
         self.threads = threads
+        self.forward_prompt = forward_prompt
         source, base_id = _resolve_source(model, allow_download)
         adapter_dir = None
         if adapter is not None:
@@ -288,7 +298,8 @@ class CTranslate2Generator:
         _prepare_tokenizer(self.tokenizer, model or base_id)
         self.generator = self._load()
         # Different kernels from transformers (and int8 weights): never share cached texts.
-        self.model_id = f"ctranslate2:{base_id}[{compute_type}]"
+        mode = ",prompt-forwarded" if forward_prompt else ""
+        self.model_id = f"ctranslate2:{base_id}[{compute_type}{mode}]"
 
     def _load(self) -> Any:
         ct2 = _import_ct2()
@@ -313,7 +324,8 @@ class CTranslate2Generator:
         encoded = [
             self.tokenizer(self.render(p), add_special_tokens=False)["input_ids"] for p in prompts
         ]
-        if config.repetition_penalty != 1.0 or config.no_repeat_ngram_size:
+        penalised = config.repetition_penalty != 1.0 or config.no_repeat_ngram_size > 0
+        if penalised and not self.forward_prompt:
             for ids, prompt in zip(encoded, prompts, strict=True):
                 check_first_token(ids, prompt)
         return in_length_batches(
@@ -327,7 +339,11 @@ class CTranslate2Generator:
         self, input_ids: list[list[int]], prompts: list[Messages], config: GenerationConfig
     ) -> list[str]:
         generator = self.generator
-        options = decoding_options(config, input_ids, self.tokenizer.eos_token_id)
+        # Without penalties nothing reads the prompt's tokens: forward it at once.
+        forward = self.forward_prompt or (
+            config.repetition_penalty == 1.0 and not config.no_repeat_ngram_size
+        )
+        options = decoding_options(config, input_ids, self.tokenizer.eos_token_id, forward)
         if config.temperature > 0:
             # CTranslate2 seeds a worker thread's generator once, at its first draw, from the
             # global seed; only a fresh engine (new worker thread) takes a new seed, which
@@ -339,7 +355,8 @@ class CTranslate2Generator:
         outputs = generator.generate_batch(tokens, **options)
         texts = []
         for ids, output in zip(input_ids, outputs, strict=True):
-            new = completion_ids(ids, list(output.sequences_ids[0]))[: config.max_new_tokens]
+            sequence = list(output.sequences_ids[0])
+            new = (sequence if forward else completion_ids(ids, sequence))[: config.max_new_tokens]
             texts.append(self.tokenizer.decode(new, skip_special_tokens=True).strip())
         return texts
 
@@ -360,38 +377,45 @@ def check_first_token(ids: list[int], prompt: Messages) -> None:
 
 
 def decoding_options(
-    config: GenerationConfig, input_ids: list[list[int]], end_id: int
+    config: GenerationConfig, input_ids: list[list[int]], end_id: int, forward: bool = False
 ) -> dict[str, Any]:
     """``generate_batch`` arguments meaning what GenerationConfig means for transformers.
 
     The prompt is decoded step by step (``include_prompt_in_result=True``) so that the
     penalties see it; ``max_length`` then counts the prompt, so it is a bound and a callback
-    stops each row after exactly ``max_new_tokens`` new tokens. Decoding ends at ``end_id``
-    (the tokenizer's EOS, the end of the assistant's turn), as transformers is told to. Sampling is temperature plus
-    nucleus with top-k off (0), as in the other backends.
+    stops each row after exactly ``max_new_tokens`` new tokens. ``forward`` forwards the
+    prompts at once instead (results then hold the new tokens only). Decoding ends at
+    ``end_id`` (the tokenizer's EOS, the end of the assistant's turn), as transformers is
+    told to. Sampling is temperature plus nucleus with top-k off (0), as in the other backends.
     """
     lengths = [len(ids) for ids in input_ids]
     limit = config.max_new_tokens
+    sampling: dict[str, Any] = {}
+    if config.temperature > 0:
+        sampling = {
+            "sampling_topk": 0,
+            "sampling_temperature": config.temperature,
+            "sampling_topp": config.top_p,
+        }
+    penalties = {
+        "end_token": [end_id],
+        "repetition_penalty": config.repetition_penalty,
+        "no_repeat_ngram_size": config.no_repeat_ngram_size,
+    }
+    if forward:
+        return {"max_length": limit, "include_prompt_in_result": False, **penalties, **sampling}
 
     def stop_after_limit(step: Any) -> bool:
         # Step s decodes position s + 1; the prompt occupies positions 0 .. len - 1.
         return step.step + 2 - lengths[step.batch_id] >= limit
 
-    options: dict[str, Any] = {
+    return {
         "max_length": max(lengths) + limit,
         "include_prompt_in_result": True,
-        "end_token": [end_id],
-        "repetition_penalty": config.repetition_penalty,
-        "no_repeat_ngram_size": config.no_repeat_ngram_size,
         "callback": stop_after_limit,
+        **penalties,
+        **sampling,
     }
-    if config.temperature > 0:
-        options |= {
-            "sampling_topk": 0,
-            "sampling_temperature": config.temperature,
-            "sampling_topp": config.top_p,
-        }
-    return options
 
 
 def completion_ids(prompt_ids: list[int], sequence: list[int]) -> list[int]:
