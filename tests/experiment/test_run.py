@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ def _experiment(tmp: Path, lm: Path, st: Path, *, tokens: int = 8, bootstrap: in
         },
         "evaluate": {
             "embedder": f"sentence-transformers:{st}",
+            "report_to": "tensorboard",
             "options": {"limit": 6, "tune": False, "bootstrap": bootstrap,
                         "methods": ["popularity", "history_text"]},
         },
@@ -66,7 +69,17 @@ def test_rerun_redoes_only_unfinished_or_edited_stages(
     result = run_experiment(load_experiment(path))
     assert result["ran"] == ["evaluate", "report"]  # prepare and profile were kept
     assert (out / "eval" / "metrics.json").is_file() and (out / "eval" / "report.html").is_file()
-    assert "zero_shot" in json.loads((out / "eval" / "metrics.json").read_text())["metrics"]
+    metrics = json.loads((out / "eval" / "metrics.json").read_text())["metrics"]
+    assert "zero_shot" in metrics
+    if importlib.util.find_spec("tensorboardX") is not None:  # the table on TensorBoard too
+        from _tensorboard import scalars
+
+        logged = {tag: value for tag, _, value in scalars(out / "tensorboard" / "eval")}
+        # every method's every figure (TensorBoard writes @ and + in a tag as _)
+        clean = lambda tag: re.sub(r"[^-/\w.]", "_", tag)  # noqa: E731
+        table = {clean(f"eval/{k}/{m}"): v for m, t in metrics.items() for k, v in t.items()}
+        assert {t: logged.get(t) for t in table} == pytest.approx(table)
+        assert any(table.values())
 
     assert run_experiment(load_experiment(path))["ran"] == []  # nothing changed
 

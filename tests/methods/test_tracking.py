@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from _tensorboard import scalars
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.methods.blue.config import BlueConfig
@@ -27,25 +28,6 @@ def test_a_missing_backend_package_is_a_one_line_error() -> None:
         check_installed(("wandb",))
 
 
-def _events(folder: Path) -> list[tuple[str, int, float]]:
-    """(tag, step, value) of every scalar in the TensorBoard event files under ``folder``."""
-    from tensorboardX.proto import event_pb2
-
-    found = []
-    for path in sorted(folder.rglob("events.out.tfevents.*")):
-        data = path.read_bytes()
-        pos = 0
-        while pos < len(data):  # TFRecord: length (8), crc (4), payload, crc (4)
-            length = int.from_bytes(data[pos : pos + 8], "little")
-            payload = data[pos + 12 : pos + 12 + length]
-            pos += 12 + length + 4
-            event = event_pb2.Event.FromString(payload)
-            for value in event.summary.value:
-                if value.HasField("simple_value"):
-                    found.append((value.tag, event.step, value.simple_value))
-    return found
-
-
 def test_two_step_training_writes_a_tensorboard_event_file(
     demo_dataset: Path, tiny_lm_dir: Path, tiny_st_dir: Path, tmp_path: Path
 ) -> None:
@@ -61,15 +43,15 @@ def test_two_step_training_writes_a_tensorboard_event_file(
     run = tmp_path / "run"
     emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
     train_blue(Dataset.load(demo_dataset), emb, run, cfg, progress=False)
-    scalars = _events(run / "tensorboard")
-    steps = {step for tag, step, _ in scalars if tag == "train/loss"}
-    assert steps == {1, 2}, sorted({t for t, _, _ in scalars})
-    assert any(tag.startswith("train/rewards/") for tag, _, _ in scalars)
+    logged = scalars(run / "tensorboard")
+    steps = {step for tag, step, _ in logged if tag == "train/loss"}
+    assert steps == {1, 2}, sorted({t for t, _, _ in logged})
+    assert any(tag.startswith("train/rewards/") for tag, _, _ in logged)
     # the same figures as train_log.jsonl, TRL's own record
     import json
 
     log = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
-    logged = {r["step"]: r["loss"] for r in log if "loss" in r}
-    for tag, step, value in scalars:
+    losses = {r["step"]: r["loss"] for r in log if "loss" in r}
+    for tag, step, value in logged:
         if tag == "train/loss":
-            assert value == pytest.approx(logged[step], rel=1e-5, abs=1e-6)
+            assert value == pytest.approx(losses[step], rel=1e-5, abs=1e-6)

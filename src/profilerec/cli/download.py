@@ -67,7 +67,7 @@ def download(
         read_timeout=timeout, connect_timeout=min(timeout, 20.0), retries=retries, mirror=mirror
     )
     if dry_run:
-        for remote, size in remote_sizes(spec, cat, options):
+        for remote, size in remote_sizes(spec, cat, out_dir, options):
             shown = fmt_bytes(size) if size is not None else "size unknown"
             out.print(f"{out_dir / remote.path}\t{shown}\t{remote.url}")
         return

@@ -104,7 +104,7 @@ def client_for(options: DownloadOptions) -> httpx.Client:
 
 
 def remote_sizes(
-    spec: DatasetSpec, category: str, options: DownloadOptions
+    spec: DatasetSpec, category: str, out: Path, options: DownloadOptions
 ) -> list[tuple[RemoteFile, int | None]]:
     """Each file with its size from a HEAD request (None where the server does not say)."""
     files = spec.files(category)
@@ -116,7 +116,7 @@ def remote_sizes(
                 response = client.head(url)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 where = _Unreachable(f"{urlsplit(url).netloc}: {exc}")
-                raise UserError(_offline_message(where, files, Path("DIR"))) from None
+                raise UserError(_offline_message(where, files, out)) from None
             except httpx.TimeoutException:
                 raise UserError(f"{url}: no answer within {options.read_timeout:.0f}s") from None
             if response.status_code == 404 and remote.optional:

@@ -64,6 +64,8 @@ class Experiment:
     evaluate_sets: tuple[str, ...]
     report: bool
     raw: dict[str, Any] = field(default_factory=dict)
+    #: none or tensorboard: the metrics table also to OUT/tensorboard/eval.
+    eval_report_to: str = "none"
 
 
 def load_experiment(path: str | Path, out: str | Path | None = None) -> Experiment:
@@ -89,7 +91,9 @@ def load_experiment(path: str | Path, out: str | Path | None = None) -> Experime
         name: _profile(name, block, f"{path}: profiles.{name}", trainings)
         for name, block in _mapping(data.get("profiles") or {}, f"{path}: profiles").items()
     }
-    embedder, evaluate, sets = _evaluate(data.get("evaluate"), f"{path}: evaluate", profiles)
+    embedder, evaluate, sets, eval_report_to = _evaluate(
+        data.get("evaluate"), f"{path}: evaluate", profiles
+    )
     report = data.get("report", evaluate is not None)
     if not isinstance(report, bool):
         raise UserError(f"{path}: report must be true or false, got {report!r}")
@@ -97,7 +101,7 @@ def load_experiment(path: str | Path, out: str | Path | None = None) -> Experime
         raise UserError(f"{path}: report: true needs an evaluate block")
     return Experiment(
         path, Path(where), source, prepare, trainings, profiles, embedder, evaluate, sets,
-        report, data,
+        report, data, eval_report_to,
     )  # fmt: skip
 
 
@@ -202,16 +206,22 @@ def _profile(name: str, block: Any, where: str, trainings: dict[str, Any]) -> Pr
 
 def _evaluate(
     block: Any, where: str, profiles: dict[str, ProfileBlock]
-) -> tuple[str, Any | None, tuple[str, ...]]:
+) -> tuple[str, Any | None, tuple[str, ...], str]:
     from profilerec.evaluate.stage import EvaluateConfig
 
     if block is None:
-        return "sentence-transformers", None, ()
-    block = _mapping(block, where, ("embedder", "profiles", "options"))
+        return "sentence-transformers", None, (), "none"
+    block = _mapping(block, where, ("embedder", "profiles", "options", "report_to"))
+    from profilerec.methods.tracking import parse_report_to
+
+    parse_report_to(str(block.get("report_to", "none")))
     sets = tuple(block.get("profiles", list(profiles)))
     missing = [s for s in sets if s not in profiles]
     if missing:
         raise UserError(f"{where}: profiles {', '.join(missing)} are not in the profiles block")
     options = _mapping(block.get("options") or {}, f"{where}.options")
     config = from_mapping(EvaluateConfig, _tuples(EvaluateConfig, options), f"{where}.options")
-    return str(block.get("embedder", "sentence-transformers")), config, sets
+    report_to = str(block.get("report_to", "none"))
+    if parse_report_to(report_to) not in ((), ("tensorboard",)):
+        raise UserError(f"{where}: report_to of an evaluation is none or tensorboard")
+    return str(block.get("embedder", "sentence-transformers")), config, sets, report_to

@@ -118,7 +118,7 @@ class Runner:
         eval_dir = self.out / "eval"
         chosen = {s: sets[s] for s in exp.evaluate_sets}
         eval_fp = fingerprint(ds_fp, dataclasses.asdict(exp.evaluate), exp.embedder,
-                              {s: set_fps[s] for s in chosen})  # fmt: skip
+                              {s: set_fps[s] for s in chosen}, exp.eval_report_to)  # fmt: skip
         self.stage("evaluate", eval_fp, eval_dir, "metrics.json",
                    lambda: self._evaluate(ds, eval_dir, chosen))  # fmt: skip
         if exp.report:
@@ -171,7 +171,13 @@ class Runner:
 
         assert self.exp.evaluate is not None
         frames = {name: load_profiles(path) for name, path in chosen.items()}
-        run_evaluate(ds, self.embedder(), eval_dir, self.exp.evaluate, frames)
+        result = run_evaluate(ds, self.embedder(), eval_dir, self.exp.evaluate, frames)
+        from profilerec.methods.tracking import log_evaluation
+
+        board = self.out / "tensorboard" / "eval"  # beside eval/, which evaluate owns
+        if board.exists():
+            shutil.rmtree(board)
+        log_evaluation(result, self.exp.eval_report_to, board)
 
     def _report(self, eval_dir: Path, data_dir: Path, chosen: dict[str, Path]) -> None:
         from profilerec.profile.stage import load_profiles

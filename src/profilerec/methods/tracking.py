@@ -14,6 +14,8 @@ TRL, so every loss, reward and KL figure TRL logs reaches those backends as well
   ``WANDB_MODE=offline`` to write ``./wandb`` and sync later); needs ``wandb`` installed.
 
 Checked before any model loads: an unknown name or a missing package is a one-line error.
+An evaluation's metrics table goes to TensorBoard too (``log_evaluation``, the ``report_to``
+of an experiment's evaluate block); MLflow and W&B are not written for evaluations yet.
 """
 
 from __future__ import annotations
@@ -81,6 +83,46 @@ def tracking_setup(value: str, run_dir: Path) -> tuple[list[str], list[Any]]:
         store = (run_dir / MLFLOW_DIR).resolve()
         os.environ.setdefault("MLFLOW_TRACKING_URI", store.as_uri())
     return [n for n in names if n != "tensorboard"], callbacks
+
+
+def log_evaluation(metrics: dict[str, Any], value: str, log_dir: Path) -> Path | None:
+    """Every method's figures and CIs from ``metrics.json`` as TensorBoard scalars.
+
+    Tags are ``eval/METRIC/METHOD`` (one chart per metric, a line per method) and
+    ``eval_ci_low/...``, ``eval_ci_high/...``; the paired comparisons go in as a text
+    table. Returns the log folder, or None when ``value`` names no backend.
+    """
+    names = parse_report_to(value)
+    if not names:
+        return None
+    others = [n for n in names if n != "tensorboard"]
+    if others:
+        raise UserError(
+            f"report_to {', '.join(others)} is not written for evaluations yet; use tensorboard"
+        )
+    check_installed(names)
+    writer = _summary_writer()(log_dir=str(log_dir))
+    try:
+        for method, table in metrics.get("metrics", {}).items():
+            for metric, figure in table.items():
+                writer.add_scalar(f"eval/{metric}/{method}", figure, 0)
+                low, high = metrics.get("ci", {}).get(method, {}).get(metric, (None, None))
+                if low is not None:
+                    writer.add_scalar(f"eval_ci_low/{metric}/{method}", low, 0)
+                    writer.add_scalar(f"eval_ci_high/{metric}/{method}", high, 0)
+        rows = [
+            f"| {c['method']} | {c['reference']} | {c['metric']} | {c['mean_diff']:+.4f} "
+            f"| [{c['ci'][0]:+.4f}, {c['ci'][1]:+.4f}] | {c['p_value']:.3f} |"
+            for c in metrics.get("comparisons", [])
+        ]
+        if rows:
+            head = (
+                "| method | reference | metric | difference | CI | p |\n|---|---|---|---|---|---|\n"
+            )
+            writer.add_text("eval/comparisons", head + "\n".join(rows), 0)
+    finally:
+        writer.close()
+    return log_dir
 
 
 def _summary_writer() -> Any:
