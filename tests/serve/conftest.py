@@ -16,8 +16,9 @@ from profilerec.llm.base import GenerationConfig, Messages
 
 
 @contextmanager
-def running(app: object) -> Iterator[str]:
-    """Serves ``app`` in a thread; yields its base URL once /ready answers 200."""
+def running(app: object, wait_for: str = "/ready") -> Iterator[str]:
+    """Serves ``app`` in a thread; yields its base URL once ``wait_for`` answers 200
+    (``/health`` to test the server while it loads)."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -31,7 +32,7 @@ def running(app: object) -> Iterator[str]:
     deadline = time.monotonic() + 120
     while True:
         try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+            if httpx.get(f"{base}{wait_for}", timeout=2).status_code == 200:
                 break
         except httpx.TransportError:
             pass

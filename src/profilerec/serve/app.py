@@ -5,15 +5,17 @@ Every client mistake answers a 4xx JSON body ``{"detail": ...}``; a 500 means a 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -82,25 +84,46 @@ def create_app(
     api_key: str | None = None,
     queue_capacity: int = 4,
     max_body: int = MAX_BODY,
+    on_load_error: Callable[[BaseException], None] | None = None,
 ) -> FastAPI:
-    """``load`` builds the state at start-up (models and vectors), once per process."""
+    """``load`` builds the state (models and vectors), once per process, in a thread.
+
+    The server answers from its first second: ``/health`` 200, ``/ready`` 503 and every
+    route needing the state 503 "still loading" until ``load`` returns. A failed load
+    answers ``/ready`` 500 with the error and calls ``on_load_error`` (``run_server``
+    stops the server and re-raises it, so the command exits with the error).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ready = False
-        app.state.serve = load()
+        app.state.load_error = None
         app.state.queue = GenerationQueue(queue_capacity)
-        app.state.ready = True
+        task = asyncio.create_task(_load(app))
         try:
             yield
         finally:
+            task.cancel()
             app.state.queue.close()
+
+    async def _load(app: FastAPI) -> None:
+        try:
+            app.state.serve = await asyncio.to_thread(load)
+        except Exception as exc:  # reported by /ready and on_load_error, never swallowed
+            log.error("loading failed: %s", exc)
+            app.state.load_error = exc
+            if on_load_error is not None:
+                on_load_error(exc)
+            return
+        app.state.ready = True
 
     app = FastAPI(
         title="profilerec",
         summary="Textual user profiles and the recommendations they retrieve",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # served below from local files: the page must work offline
+        redoc_url=None,
     )
     app.state.api_key = api_key
     app.state.ready = False
@@ -137,4 +160,58 @@ def create_app(
     async def index() -> FileResponse:
         return FileResponse(str(static / "index.html"))
 
+    _api_docs(app)
+
     return app
+
+
+#: Where /docs and /redoc load Swagger UI and ReDoc from (files of ``fastapi-offline``).
+DOCS_ASSETS = "/docs-assets"
+
+
+def docs_assets_dir() -> Path | None:
+    """The Swagger UI / ReDoc files shipped by the ``fastapi-offline`` package, if installed."""
+    try:
+        folder = resources.files("fastapi_offline") / "static"
+    except ModuleNotFoundError:
+        return None
+    path = Path(str(folder))
+    return path if (path / "swagger-ui-bundle.js").is_file() else None
+
+
+def _api_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc (ReDoc) from local files: no CDN, works offline."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+
+    assets = docs_assets_dir()
+    if assets is not None:
+        app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+    missing = HTMLResponse(
+        "<p>API docs need the fastapi-offline package (pip install 'profilerec[serve]'); "
+        "the schema is at <a href=/openapi.json>/openapi.json</a>.</p>",
+        status_code=503,
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        if assets is None:
+            return missing
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        if assets is None:
+            return missing
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )

@@ -32,13 +32,17 @@ async def write_profile(body: ProfileRequest, request: Request, state: State) ->
     if state.generator is None:
         raise HTTPException(503, "this server was started without a generator (--no-generator)")
     start = time.perf_counter()
-    profile = await request.app.state.queue.submit(state.generate_profile, body.history)
+    profile = state.cached_profile(body.history)
+    cached = profile is not None
+    if profile is None:
+        profile = await request.app.state.queue.submit(state.generate_profile, body.history)
     index = state.ds.item_index
     return ProfileResponse(
         profile=profile,
         model_id=state.generator.model_id,
         catalogue_items=[h for h in body.history if h in index],
         seconds=round(time.perf_counter() - start, 3),
+        cached=cached,
     )
 
 

@@ -21,12 +21,19 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", tags=["ops"], responses={503: {"description": "still loading"}})
+@router.get(
+    "/ready",
+    tags=["ops"],
+    responses={503: {"description": "still loading"}, 500: {"description": "loading failed"}},
+)
 async def ready(request: Request) -> JSONResponse:
     """200 once the dataset, vectors and models are loaded."""
     state: ServeState | None = getattr(request.app.state, "serve", None)
+    error = getattr(request.app.state, "load_error", None)
+    if error is not None:
+        return JSONResponse({"ready": False, "detail": f"loading failed: {error}"}, 500)
     if not request.app.state.ready or state is None:
-        return JSONResponse({"ready": False}, status_code=503)
+        return JSONResponse({"ready": False, "detail": "still loading"}, status_code=503)
     queue = request.app.state.queue
     return JSONResponse(
         {

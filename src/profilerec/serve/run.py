@@ -148,9 +148,21 @@ def run_server(
         f"loading, then serving {config.dataset} on http://{config.host}:{config.port}/ (API docs at /docs)",
         flush=True,
     )
+    failed: list[BaseException] = []
+
+    def stop(exc: BaseException) -> None:  # a failed load stops the server, then is raised
+        failed.append(exc)
+        server.should_exit = True
+
     app = create_app(
         lambda: loader(config, profiles, make_generator, make_embedder),
         api_key=key,
         queue_capacity=config.queue_capacity,
+        on_load_error=stop,
     )
-    uvicorn.run(app, host=config.host, port=config.port, log_level="info")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=config.host, port=config.port, log_level="info")
+    )
+    server.run()
+    if failed:
+        raise failed[0]

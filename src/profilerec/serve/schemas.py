@@ -83,6 +83,8 @@ class ProfileResponse(BaseModel):
     #: History entries found in the catalogue (the rest were used as free text).
     catalogue_items: list[str]
     seconds: float
+    #: True when this exact history was profiled before and the stored text is returned.
+    cached: bool = False
 
 
 class RecommendRequest(Strict):

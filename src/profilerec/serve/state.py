@@ -7,10 +7,8 @@ Known users are the test split's users: each has one test example whose ``histor
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,17 +19,20 @@ import torch.nn.functional as F
 from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
-from profilerec.evaluate.methods import history_for_embedding, mean_history, popularity
+from profilerec.evaluate.methods import history_for_embedding, mean_history
 from profilerec.llm.base import GenerationConfig, Generator
-from profilerec.llm.prompts import PromptTemplate, load_template
+from profilerec.llm.prompts import PromptTemplate
 from profilerec.profile.prompts import HistoryFormat, build_prompts
-from profilerec.profile.stage import load_profiles
 from profilerec.retrieval import rank_by_scores
 
 #: The user id given to ad-hoc histories; no real user has it, so no stored review joins in.
 ADHOC_USER = "\x00adhoc"
 #: The ID baselines served when ``profilerec.recsys.baselines`` provides them.
 BASELINE_METHODS = ("itemknn",)
+#: (method, row of a stored user): rank from ``ServeState.ranked`` when it holds the method.
+Stored = tuple[str, int] | None
+#: Ad-hoc profiles kept per exact pasted history (oldest dropped first).
+PROFILE_CACHE_SIZE = 256
 #: The ID model each ``hybrid:NAME`` method fuses with profile set NAME.
 HYBRID_ID_MODEL = "itemknn"
 
@@ -81,12 +82,23 @@ class ServeState:
     )
     #: Weight of the text side in ``hybrid:NAME`` (``evaluate --tune`` picks it on validation).
     hybrid_weight: float = 0.5
+    #: Per vector method of the stored users, each user's top items ranked at load by
+    #: ``evaluate``'s own call (``rank_by_embeddings`` over every user at once, on the
+    #: embedder's raw vectors, k = evaluate's largest cut-off), so a served top-k is
+    #: evaluate's to the last bit, ties included; a larger k is ranked per request.
+    ranked: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Per stored user, every earlier item (catalogue indices, oldest first): what
+    #: ``evaluate`` scores its ID models on (``recsys.sequences.sasrec_histories``).
+    id_histories: list[list[int]] = field(default_factory=list)
+    #: The hybrid weight ``ranked`` holds the hybrids at (a changed weight ranks per request).
+    ranked_weight: float | None = None
 
     @property
     def titles(self) -> list[str]:
         return self._titles
 
     def __post_init__(self) -> None:
+        self._profile_cache: dict[tuple[str, ...], str] = {}
         self._titles: list[str] = [
             t or i for t, i in zip(self.ds.items["title"], self.ds.item_ids, strict=True)
         ]
@@ -109,22 +121,49 @@ class ServeState:
 
     def recommend_user(self, user_id: str, method: str, k: int) -> Ranked:
         row = self.user_row[user_id]
-        history = self._history_indices(self.examples["history"][row].to_list())
+        # ID models see the whole past, as in evaluate (``history`` is cut at 20 items)
+        history = (
+            self.id_histories[row]
+            if self.id_histories
+            else self._history_indices(self.examples["history"][row].to_list())
+        )
         if method.startswith("profile:"):
             vec = self.profile_sets[method.partition(":")[2]].vectors[row]
-            return self._rank_vector(vec, self.seen[row], self.targets[row], k, "profile")
+            return self._ranked(method, row, vec, k, "profile")
         if method.startswith("hybrid:"):
             vec = self.profile_sets[method.partition(":")[2]].vectors[row]
-            return self._rank_hybrid(vec, history, self.seen[row], self.targets[row], k)
+            return self._rank_hybrid(
+                vec, history, self.seen[row], self.targets[row], k, (method, row)
+            )
         if method == "history_text":
-            return self._rank_vector(
-                self.history_vecs[row], self.seen[row], self.targets[row], k, "history text"
-            )
+            return self._ranked(method, row, self.history_vecs[row], k, "history text")
         if method == "mean_history":
-            return self._rank_vector(
-                self.mean_vecs[row], self.seen[row], self.targets[row], k, "mean of history items"
-            )
-        return self._rank_scores(method, history, self.seen[row], self.targets[row], k)
+            return self._ranked(method, row, self.mean_vecs[row], k, "mean of history items")
+        return self._rank_scores(
+            method, history, self.seen[row], self.targets[row], k, (method, row)
+        )
+
+    def _pick(
+        self, scores: torch.Tensor, seen: list[int], target: int, k: int, stored: Stored
+    ) -> tuple[list[int], list[float]]:
+        """A stored user's load-time ranking (``ranked``) when there is one, else ``_topk``."""
+        top = self.ranked.get(stored[0]) if stored else None
+        if stored is None or top is None or k > top.shape[1]:
+            return _topk(scores, seen, target, k)
+        if stored[0].startswith("hybrid:") and self.ranked_weight != self.hybrid_weight:
+            return _topk(scores, seen, target, k)
+        items = [int(i) for i in top[stored[1]][:k] if i >= 0]
+        row = torch.as_tensor(scores).reshape(-1)
+        return items, [float(row[i]) for i in items]
+
+    def _ranked(self, method: str, row: int, vec: torch.Tensor, k: int, what: str) -> Ranked:
+        """The load-time ranking of a stored user, with each item's cosine as its reason."""
+        if method not in self.ranked or k > self.ranked[method].shape[1]:
+            return self._rank_vector(vec, self.seen[row], self.targets[row], k, what)
+        items = [int(i) for i in self.ranked[method][row][:k] if i >= 0]
+        cosine = self.item_vecs @ F.normalize(vec.float(), dim=0)
+        values = [float(cosine[i]) for i in items]
+        return Ranked(items, values, [f"cosine {v:.3f} to the {what}" for v in values])
 
     # -- ad-hoc histories ------------------------------------------------------------------
 
@@ -148,11 +187,26 @@ class ServeState:
         )[0]
 
     def generate_profile(self, history: Sequence[str]) -> str:
-        """Blocking: runs the generator (call it from the generation queue, never the loop)."""
+        """Blocking: runs the generator (call it from the generation queue, never the loop).
+
+        Kept up to its last full sentence, as ``profile`` stores it, and cached by history
+        (``cached_profile``): the same pasted history is written once.
+        """
         if self.generator is None:
             raise UserError("this server was started without a generator")
+        from profilerec.profile.quality import trim_to_sentence
+
         prompt = self.profile_prompt(history)
-        return self.generator.generate([prompt], self.generation)[0].strip()
+        text = trim_to_sentence(self.generator.generate([prompt], self.generation)[0].strip())
+        cache = self._profile_cache
+        cache[tuple(history)] = text
+        while len(cache) > PROFILE_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        return text
+
+    def cached_profile(self, history: Sequence[str]) -> str | None:
+        """The profile already written for this exact history (oldest first), if any."""
+        return self._profile_cache.get(tuple(history))
 
     def recommend_adhoc(
         self, history: Sequence[str], profile: str | None, method: str, k: int
@@ -212,27 +266,45 @@ class ServeState:
         return Ranked(items, values, [f"cosine {v:.3f} to the {what}" for v in values])
 
     def _rank_hybrid(
-        self, vec: torch.Tensor, history: list[int], seen: list[int], target: int, k: int
+        self,
+        vec: torch.Tensor,
+        history: list[int],
+        seen: list[int],
+        target: int,
+        k: int,
+        stored: Stored = None,
     ) -> Ranked:
         """z-scored fusion of item-kNN and the profile's cosine (``recsys.hybrid.fuse``)."""
-        from profilerec.recsys.hybrid import fuse
+        from profilerec.recsys.hybrid import fuse, zscore
 
         id_scores = torch.as_tensor(
             self.baselines[HYBRID_ID_MODEL].score([history])[0], dtype=torch.float32
-        )
-        cosine = self.item_vecs @ F.normalize(vec.float(), dim=0)
-        fused = fuse(id_scores.reshape(1, -1), cosine.reshape(1, -1), self.hybrid_weight)[0]
-        items, values = _topk(fused, seen, target, k)
+        ).reshape(1, -1)
+        cosine = (self.item_vecs @ F.normalize(vec.float(), dim=0)).reshape(1, -1)
+        fused = fuse(id_scores, cosine, self.hybrid_weight)[0]
+        items, values = self._pick(fused, seen, target, k, stored)
         w = self.hybrid_weight
+        if w in (0.0, 1.0):  # fuse returns one side's raw scores
+            what = "item-kNN score" if w == 0.0 else "profile cosine"
+            return Ranked(items, values, [f"{what} {v:.3f} (hybrid weight {w:g})" for v in values])
+        z_id, z_text = zscore(id_scores)[0], zscore(cosine)[0]
+        # the parts add up to the total: (1 - w) z(item-kNN) + w z(cosine), both per catalogue
         why = [
-            f"fused {v:.3f}: item-kNN {float(id_scores[i]):.3f} x {1 - w:g}, "
-            f"profile cosine {float(cosine[i]):.3f} x {w:g} (z-scored)"
+            f"fused {v:.3f} = {1 - w:g} x {float(z_id[i]):.3f} (item-kNN {float(id_scores[0, i]):.3f}, "
+            f"z-scored) + {w:g} x {float(z_text[i]):.3f} (profile cosine {float(cosine[0, i]):.3f}, "
+            "z-scored)"
             for i, v in zip(items, values, strict=True)
         ]
         return Ranked(items, values, why)
 
     def _rank_scores(
-        self, method: str, history: list[int], seen: list[int], target: int, k: int
+        self,
+        method: str,
+        history: list[int],
+        seen: list[int],
+        target: int,
+        k: int,
+        stored: Stored = None,
     ) -> Ranked:
         if method == "popularity":
             items, values = _topk(self.popularity, seen, target, k)
@@ -241,7 +313,7 @@ class ServeState:
             )
         model = self.baselines[method]
         scores = model.score([history])[0]
-        items, values = _topk(scores, seen, target, k)
+        items, values = self._pick(scores, seen, target, k, stored)
         why = [f"score {v:.3f}" for v in values]
         if hasattr(model, "explain") and history:
             because = model.explain(history, items)
@@ -267,122 +339,15 @@ def _topk(
     return items, [float(row[0, i]) for i in items]
 
 
-def _normalised(vectors: np.ndarray) -> torch.Tensor:
+def normalised(vectors: np.ndarray) -> torch.Tensor:
     return F.normalize(torch.from_numpy(np.asarray(vectors, dtype=np.float32)), dim=1)
 
 
-def parse_profile_args(pairs: Sequence[str]) -> dict[str, Path]:
-    """``NAME=DIR`` pairs, checked before anything loads."""
-    out: dict[str, Path] = {}
-    for pair in pairs:
-        name, sep, path = pair.partition("=")
-        if not sep or not name.strip() or not path.strip():
-            raise UserError(f"--profiles needs NAME=DIR, got {pair!r}")
-        if name in out:
-            raise UserError(f"profile set name {name!r} given twice")
-        out[name.strip()] = Path(path.strip())
-    return out
+# Loading moved to serve/load.py; these names stay importable from here.
+from profilerec.serve.load import (  # noqa: E402
+    build_state,
+    parse_profile_args,
+    served_examples,
+)
 
-
-def build_state(
-    dataset: str | Path,
-    embedder: Embedder,
-    *,
-    profiles: dict[str, Path] | None = None,
-    generator: Generator | None = None,
-    template: str = "profile",
-    baselines: Sequence[str] = BASELINE_METHODS,
-    hybrid_weight: float = 0.5,
-    progress: Callable[[str], None] = lambda _: None,
-) -> ServeState:
-    """Loads everything once; every later request only reads it."""
-    if not 0.0 <= hybrid_weight <= 1.0:
-        raise UserError(f"--hybrid-weight must be in [0, 1], not {hybrid_weight}")
-    ds = Dataset.load(dataset)
-    examples = served_examples(ds)
-    if examples.height == 0:
-        raise UserError(f"{dataset}: no test examples; prepare it with a test split")
-    users = list(examples["user_id"])
-    index = ds.item_index
-    progress("embedding items")
-    item_vecs = _normalised(embedder.embed(ds.item_texts()))
-    progress("embedding histories")
-    history_vecs = torch.from_numpy(
-        np.asarray(embedder.embed(history_for_embedding(ds, examples)), dtype=np.float32)
-    )
-    mean_vecs = torch.from_numpy(mean_history(ds, examples, item_vecs.numpy()).vectors)
-    pop = popularity(ds, examples.head(1)).scores(0, 1)[0].clone()  # type: ignore[misc]
-    from profilerec.recsys.popularity import popularity_scores
-
-    sets: dict[str, ProfileSet] = {}
-    for name, path in (profiles or {}).items():
-        progress(f"embedding profile set {name}")
-        sets[name] = _load_profile_set(name, path, users, examples)
-        sets[name].vectors = _normalised(
-            embedder.embed([sets[name].rows[u]["profile"] for u in users])
-        )
-    state = ServeState(
-        ds=ds,
-        embedder=embedder,
-        item_vecs=item_vecs,
-        examples=examples,
-        users=users,
-        user_row={u: i for i, u in enumerate(users)},
-        seen=ds.seen_before(examples),
-        targets=[index[i] for i in examples["item_id"]],
-        history_vecs=history_vecs,
-        mean_vecs=mean_vecs,
-        popularity=pop,
-        counts=popularity_scores(ds),
-        profile_sets=sets,
-        generator=generator,
-        template=load_template(template) if generator is not None else None,
-        hybrid_weight=hybrid_weight,
-    )
-    state.baselines = _fit_baselines(ds, baselines, progress)
-    return state
-
-
-def served_examples(ds: Dataset) -> pl.DataFrame:
-    """The example served per user: the user's latest test example."""
-    return ds.split("test").sort("example_id").unique("user_id", keep="last", maintain_order=True)
-
-
-def _load_profile_set(
-    name: str, path: Path, users: list[str], examples: pl.DataFrame
-) -> ProfileSet:
-    frame = load_profiles(path)
-    if "profile" not in frame.columns or "user_id" not in frame.columns:
-        raise UserError(f"{path}: profiles need user_id and profile columns")
-    if "example_id" in frame.columns:  # the served example's row, not whichever came last
-        frame = frame.filter(pl.col("example_id").is_in(examples["example_id"].implode()))
-    elif "split" in frame.columns:
-        frame = frame.filter(pl.col("split") == "test")
-    rows = {r["user_id"]: r for r in frame.drop("prompt", strict=False).iter_rows(named=True)}
-    missing = [u for u in users if u not in rows]
-    if missing:
-        raise UserError(
-            f"profile set {name!r} ({path}) lacks {len(missing)} of {len(users)} test users "
-            f"(first {missing[0]}); profile the test split of the same dataset"
-        )
-    for r in rows.values():
-        if isinstance(r.get("generation"), str):
-            r["generation"] = json.loads(r["generation"])
-    return ProfileSet(name, rows, torch.empty(0))
-
-
-def _fit_baselines(
-    ds: Dataset, names: Sequence[str], progress: Callable[[str], None]
-) -> dict[str, Any]:
-    """ID baselines from ``profilerec.recsys.baselines`` (engineer "baselines"), when installed."""
-    if not names:
-        return {}
-    try:
-        from profilerec.recsys.baselines import build_baseline  # type: ignore[import-not-found]
-    except ImportError:
-        return {}
-    out = {}
-    for name in names:
-        progress(f"fitting {name}")
-        out[name] = build_baseline(name).fit(ds)
-    return out
+__all__ = ["Ranked", "ServeState", "build_state", "parse_profile_args", "served_examples"]

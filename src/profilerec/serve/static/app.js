@@ -47,8 +47,14 @@ async function openUser(event) {
   event.preventDefault();
   $("user-error").textContent = "";
   const user = $("user-input").value.trim();
+  if (!user) {  // `/v1/users/` is the user list, not a user
+    $("user-view").hidden = true;
+    $("user-error").textContent = "enter a user id (type to search the list)";
+    return;
+  }
   try {
     const data = await api(`/v1/users/${encodeURIComponent(user)}`);
+    if (!data || !data.next_item || !Array.isArray(data.history)) throw new Error(`no user ${user}`);
     nextItemId = data.next_item.item_id;
     $("next-item").textContent = data.next_item.title;
     $("history").replaceChildren(...data.history.map((h) =>
@@ -72,9 +78,19 @@ async function adhoc() {
   const history = $("adhoc-history").value.split("\n").map((s) => s.trim()).filter(Boolean);
   const headers = { "Content-Type": "application/json" };
   if ($("api-key").value) headers["X-API-Key"] = $("api-key").value;
+  if (!history.length) {
+    $("adhoc-error").textContent = "paste at least one item (one per line)";
+    return;
+  }
   $("adhoc-go").disabled = true;
+  const started = Date.now();
+  const tick = () => { $("adhoc-status").textContent = `writing a profile ... ${Math.round((Date.now() - started) / 1000)} s`; };
+  tick();
+  const timer = setInterval(tick, 1000);
   try {
     const made = await api("/v1/profiles", { method: "POST", headers, body: JSON.stringify({ history }) });
+    clearInterval(timer);
+    $("adhoc-status").textContent = `profile written in ${((Date.now() - started) / 1000).toFixed(1)} s${made.cached ? " (cached: same history as before)" : ""}`;
     $("adhoc-profile").textContent = made.profile;
     const recs = await api("/v1/recommendations", {
       method: "POST", headers, body: JSON.stringify({ history, profile: made.profile, method: "profile", k: 10 }),
@@ -82,8 +98,10 @@ async function adhoc() {
     showRecs($("adhoc-recs"), recs);
     $("adhoc-view").hidden = false;
   } catch (err) {
+    $("adhoc-status").textContent = "";
     $("adhoc-error").textContent = err.message;
   } finally {
+    clearInterval(timer);
     $("adhoc-go").disabled = false;
   }
 }
@@ -99,6 +117,10 @@ async function init() {
   const users = await api("/v1/users?limit=1000");
   $("user-list").replaceChildren(...users.users.map((u) => { const o = document.createElement("option"); o.value = u; return o; }));
   $("status").textContent = `${users.total} users; generator: ${methods.generator || "none"}`;
+  if ((methods.generator || "").toLowerCase().includes("smollm2")) {
+    $("caveat").textContent = "Profiles come from the bundled SmolLM2-135M, a 135M-parameter model chosen to run offline on a CPU: expect generic, sometimes inaccurate text; start the server with --generator for a larger model.";
+    $("caveat").hidden = false;
+  }
   document.body.dataset.ready = "1";
 }
 
