@@ -20,7 +20,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "experiments"
 
 def _experiment(tmp: Path, lm: Path, st: Path, *, tokens: int = 8, bootstrap: int = 50) -> Path:
     spec = {
-        "out": str(tmp / "exp"),
         "dataset": {"source": "demo"},
         "profiles": {
             "zero_shot": {
@@ -58,7 +57,7 @@ def test_rerun_redoes_only_unfinished_or_edited_stages(
 
     monkeypatch.setattr(evaluate_stage, "run_evaluate", killed)
     with pytest.raises(_Killed):
-        run_experiment(load_experiment(path))
+        run_experiment(load_experiment(path, tmp_path / "exp"))
     out = tmp_path / "exp"
     state = json.loads((out / "experiment.json").read_text())
     assert set(state["finished"]) == {"dataset", "profiles/zero_shot"}
@@ -66,7 +65,7 @@ def test_rerun_redoes_only_unfinished_or_edited_stages(
     profiles_before = (out / "profiles" / "zero_shot" / "profiles.parquet").read_bytes()
 
     monkeypatch.setattr(evaluate_stage, "run_evaluate", real)
-    result = run_experiment(load_experiment(path))
+    result = run_experiment(load_experiment(path, tmp_path / "exp"))
     assert result["ran"] == ["evaluate", "report"]  # prepare and profile were kept
     assert (out / "eval" / "metrics.json").is_file() and (out / "eval" / "report.html").is_file()
     metrics = json.loads((out / "eval" / "metrics.json").read_text())["metrics"]
@@ -81,13 +80,13 @@ def test_rerun_redoes_only_unfinished_or_edited_stages(
         assert {t: logged.get(t) for t in table} == pytest.approx(table)
         assert any(table.values())
 
-    assert run_experiment(load_experiment(path))["ran"] == []  # nothing changed
+    assert run_experiment(load_experiment(path, tmp_path / "exp"))["ran"] == []  # nothing changed
 
     _experiment(tmp_path, tiny_lm_dir, tiny_st_dir, bootstrap=60)  # edit the evaluate block
-    assert run_experiment(load_experiment(path))["ran"] == ["evaluate", "report"]
+    assert run_experiment(load_experiment(path, tmp_path / "exp"))["ran"] == ["evaluate", "report"]
 
     _experiment(tmp_path, tiny_lm_dir, tiny_st_dir, tokens=5, bootstrap=60)  # edit a profile set
-    assert run_experiment(load_experiment(path))["ran"] == ["profiles/zero_shot", "evaluate", "report"]  # fmt: skip
+    assert run_experiment(load_experiment(path, tmp_path / "exp"))["ran"] == ["profiles/zero_shot", "evaluate", "report"]  # fmt: skip
     assert (out / "profiles" / "zero_shot" / "profiles.parquet").read_bytes() != profiles_before
 
 
@@ -95,7 +94,7 @@ def test_demo_example_is_the_quickstart_comparison() -> None:
     from profilerec.data.prepare import PrepareConfig
     from profilerec.quickstart import QuickstartConfig
 
-    exp = load_experiment(EXAMPLES / "demo.yaml")
+    exp = load_experiment(EXAMPLES / "demo.yaml", "unused")
     quick = QuickstartConfig()
     assert exp.source == "demo" and exp.prepare == PrepareConfig()
     assert exp.profiles["zero_shot"].config == dataclasses.replace(
@@ -106,7 +105,7 @@ def test_demo_example_is_the_quickstart_comparison() -> None:
 
 
 def test_industrial_example_loads() -> None:
-    exp = load_experiment(EXAMPLES / "industrial.yaml")
+    exp = load_experiment(EXAMPLES / "industrial.yaml", "unused")
     assert exp.source == {"download": "minionerec", "category": "Industrial_and_Scientific"}
     assert exp.prepare.format == "minionerec"
 
@@ -114,13 +113,13 @@ def test_industrial_example_loads() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("out: x\ndataset: {source: demo}\nprofile: {}\n", "unknown key(s) profile"),
-        ("out: x\ndataset: {source: demo}\nprofiles: {a: {bogus: 1}}\n", "profiles.a: unknown option(s) bogus"),
-        ("out: x\ndataset: {source: demo, prepare: {k_core: many}}\n", "k_core must be a number"),
-        ("out: x\ndataset: {source: demo}\nprofiles: {a: {training: b}}\n", "training 'b' is not in trainings"),
-        ("out: x\ndataset: {source: demo}\nevaluate: {profiles: [z]}\n", "profiles z are not in the profiles block"),
-        ("dataset: {source: demo}\n", "say where the experiment writes"),
-        ("out: x\ndataset: {source: {download: nope}}\n", "unknown dataset 'nope'"),
+        ("dataset: {source: demo}\nprofile: {}\n", "unknown key(s) profile"),
+        ("dataset: {source: demo}\nprofiles: {a: {bogus: 1}}\n", "profiles.a: unknown option(s) bogus"),
+        ("dataset: {source: demo, prepare: {k_core: many}}\n", "k_core must be a number"),
+        ("dataset: {source: demo}\nprofiles: {a: {training: b}}\n", "training 'b' is not in trainings"),
+        ("dataset: {source: demo}\nevaluate: {profiles: [z]}\n", "profiles z are not in the profiles block"),
+        ("out: x\ndataset: {source: demo}\n", "unknown key(s) out"),
+        ("dataset: {source: {download: nope}}\n", "unknown dataset 'nope'"),
     ],
 )  # fmt: skip
 def test_bad_files_are_one_line_errors_before_anything_runs(
@@ -129,25 +128,24 @@ def test_bad_files_are_one_line_errors_before_anything_runs(
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        load_experiment(path)
+        load_experiment(path, tmp_path / "exp")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]  # nothing written
 
 
 def test_cli_check_and_error(tmp_path: Path) -> None:
     from bad_input._cli import assert_error, run_cli
 
-    ok = run_cli("run", EXAMPLES / "demo.yaml", "--check")
+    ok = run_cli("run", EXAMPLES / "demo.yaml", "--out", tmp_path / "exp", "--check")
     assert ok.returncode == 0 and "ok (1 profile sets" in ok.stdout
     bad = tmp_path / "bad.yaml"
-    bad.write_text("out: x\ndataset: {source: demo}\nreport: maybe\n")
-    assert_error(run_cli("run", bad), "report must be true or false")
+    bad.write_text("dataset: {source: demo}\nreport: maybe\n")
+    assert_error(run_cli("run", bad, "--out", tmp_path / "exp"), "report must be true or false")
 
 
 def test_a_profile_set_from_a_training_uses_its_adapter(
     tmp_path: Path, tiny_lm_dir: Path, tiny_st_dir: Path
 ) -> None:
     spec = {
-        "out": str(tmp_path / "exp"),
         "dataset": {"source": "demo"},
         "trainings": {"blue": {"set": {
             "model": str(tiny_lm_dir), "max_steps": 2, "num_generations": 2, "prompts_per_step": 1,
@@ -161,7 +159,7 @@ def test_a_profile_set_from_a_training_uses_its_adapter(
     }  # fmt: skip
     path = tmp_path / "experiment.yaml"
     path.write_text(yaml.safe_dump(spec))
-    result = run_experiment(load_experiment(path))
+    result = run_experiment(load_experiment(path, tmp_path / "exp"))
     assert result["ran"] == ["dataset", "train/blue", "profiles/blue", "evaluate"]
     import polars as pl
 

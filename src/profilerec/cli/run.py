@@ -13,10 +13,7 @@ from profilerec.cli.app import app, out
 @app.command(name="run")
 def run_cmd(
     experiment: Annotated[Path, typer.Argument(help="Experiment file (examples/experiments/).")],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Experiment folder (default: the file's out:)."),
-    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Experiment folder (required).")],
     check: Annotated[bool, typer.Option(help="Only read and check the file; run nothing.")] = False,
 ) -> None:
     """Run an experiment file: dataset (a path, the demo, or a download), trainings, profile

@@ -3,7 +3,6 @@
 One YAML file describes a whole comparison (as Elliot and RecBole do), in blocks that map
 onto the existing stages and their own config classes::
 
-    out: runs/experiments/demo          # the experiment folder (--out overrides)
     dataset:
       source: demo                      # demo, a path, or {download: NAME, category: CAT}
       prepare: {format: amazon2023, k_core: 5, split: {kind: leave_last_out}}
@@ -33,7 +32,7 @@ import yaml
 from profilerec.configs import from_mapping, read_yaml_options
 from profilerec.errors import UserError
 
-TOP_KEYS = ("out", "dataset", "trainings", "profiles", "evaluate", "report")
+TOP_KEYS = ("dataset", "trainings", "profiles", "evaluate", "report")
 LOADING_KEYS = ("generator", "adapter", "training", "dtype", "device")
 
 
@@ -68,8 +67,8 @@ class Experiment:
     eval_report_to: str = "none"
 
 
-def load_experiment(path: str | Path, out: str | Path | None = None) -> Experiment:
-    """Read and check ``path``; ``out`` overrides its ``out:``."""
+def load_experiment(path: str | Path, out: str | Path) -> Experiment:
+    """Read and check ``path``, an experiment that writes into the folder ``out``."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"experiment file {path} not found")
@@ -78,9 +77,6 @@ def load_experiment(path: str | Path, out: str | Path | None = None) -> Experime
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML ({exc})") from None
     _mapping(data, str(path), TOP_KEYS)
-    where = out or data.get("out")
-    if not where:
-        raise UserError(f"{path}: say where the experiment writes (out: FOLDER, or --out)")
     base = path.parent
     source, prepare = _dataset(data.get("dataset"), f"{path}: dataset")
     trainings = {
@@ -100,7 +96,7 @@ def load_experiment(path: str | Path, out: str | Path | None = None) -> Experime
     if report and evaluate is None:
         raise UserError(f"{path}: report: true needs an evaluate block")
     return Experiment(
-        path, Path(where), source, prepare, trainings, profiles, embedder, evaluate, sets,
+        path, Path(out), source, prepare, trainings, profiles, embedder, evaluate, sets,
         report, data, eval_report_to,
     )  # fmt: skip
 
