@@ -109,3 +109,20 @@ def test_qa_negatives_are_capped_and_recorded_as_used(
     assert f"note: --negatives 1000000 capped at {used}" in err
     answers = pl.read_parquet(out / "answers.parquet")
     assert answers.height > 0
+
+
+def test_evaluate_refuses_a_folder_mixing_two_datasets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_copy: Path
+) -> None:
+    """items.parquet of another dataset beside these examples: once a KeyError traceback."""
+    import profilerec.cli.evaluate as evaluate_cli
+
+    monkeypatch.setattr(evaluate_cli, "make_engine_embedder", no_model)
+    items = pl.read_parquet(data_copy / "items.parquet")
+    items.tail(items.height // 2).write_parquet(data_copy / "items.parquet")
+    args = ["evaluate", data_copy, "--out", data_copy.parent / "e", "--method", "popularity"]
+    refused(
+        run_main(monkeypatch, capsys, *args),
+        "items named by examples.parquet are not in items.parquet",
+    )
+    assert not (data_copy.parent / "e").exists()

@@ -106,7 +106,7 @@ def evaluate(
     """Rank the whole catalogue per example and score every method (with bootstrap CIs)."""
     from profilerec.atomic import atomic_folder, check_target
     from profilerec.data.dataset import Dataset
-    from profilerec.evaluate.checks import check_evaluate_inputs
+    from profilerec.evaluate.checks import check_dataset_whole, check_evaluate_inputs
     from profilerec.evaluate.stage import BASE_METHODS, METRICS_FILE, EvaluateConfig, run_evaluate
     from profilerec.outputs import check_out
 
@@ -132,6 +132,7 @@ def evaluate(
     # the cheap checks first, so a mistake is reported before the embedder loads
     examples = ds.split(split).sort("example_id")
     examples = examples.head(limit) if limit else examples
+    check_dataset_whole(dataset, ds.items, examples)
     check_evaluate_inputs(examples, sets, config.methods, BASE_METHODS, reference)
     emb = make_engine_embedder(engine_options, embedder)
     # metrics, ranks and report appear together or not at all: an interrupt or a full disk

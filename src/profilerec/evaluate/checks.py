@@ -96,6 +96,18 @@ def check_profile_set(name: str, examples: pl.DataFrame, frame: pl.DataFrame, so
     _check_matches(name, examples, frame)
 
 
+def check_dataset_whole(root: object, items: pl.DataFrame, examples: pl.DataFrame) -> None:
+    """The examples' targets and histories are items of this dataset: a folder mixing two
+    datasets' files once failed with a KeyError deep inside ``evaluate``."""
+    named = pl.concat([examples["item_id"], examples["history"].explode().drop_nulls()]).unique()
+    unknown = named.filter(~named.is_in(items["item_id"].implode()))
+    if unknown.len():
+        raise UserError(
+            f"{root}: {unknown.len()} items named by examples.parquet are not in items.parquet "
+            f"(first {unknown[0]}); its files come from different datasets: prepare it again"
+        )
+
+
 def _check_not_trained_on(name: str, examples: pl.DataFrame, frame: pl.DataFrame) -> None:
     """Profiles written by an adapter whose run saw their targets (``profile
     --allow-exposed``) are leaked: refused, when the run's exposure record is on this disk."""
