@@ -30,7 +30,32 @@ def _row(state: ServeState, user_id: str) -> int:
     return row
 
 
-@router.get("/v1/users/{user_id}", responses=_404)
+@router.get(
+    "/v1/users/{user_id:path}/recommendations",
+    responses={**_404, 400: {"description": "unknown method"}},
+)
+def user_recommendations(
+    user_id: str,
+    state: State,
+    k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
+    method: str | None = None,
+) -> Recommendations:
+    """Top-k over the whole catalogue with the user's earlier items masked; a reason per item."""
+    row = _row(state, user_id)
+    method = method or state.methods()[0]
+    state.check_method(method)
+    ranked = state.recommend_user(user_id, method, k)
+    target = state.examples["item_id"][row]
+    out = to_response(state, ranked, method, k)
+    out.next_item_id = target
+    ids = [r.item_id for r in out.items]
+    out.next_item_rank_in_topk = ids.index(target) + 1 if target in ids else None
+    return out
+
+
+# ``:path``: an id holding "/" (sent as %2F, which the server decodes) is served too; the
+# recommendations route is declared first, so ".../recommendations" is never read as an id.
+@router.get("/v1/users/{user_id:path}", responses=_404)
 def user(user_id: str, state: State) -> User:
     """History before the held-out item (oldest first), stored profiles with provenance."""
     row = _row(state, user_id)
@@ -67,29 +92,6 @@ def user(user_id: str, state: State) -> User:
             item_id=target, title=state.titles[index[target]], timestamp=example["timestamp"]
         ),
     )
-
-
-@router.get(
-    "/v1/users/{user_id}/recommendations",
-    responses={**_404, 400: {"description": "unknown method"}},
-)
-def user_recommendations(
-    user_id: str,
-    state: State,
-    k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
-    method: str | None = None,
-) -> Recommendations:
-    """Top-k over the whole catalogue with the user's earlier items masked; a reason per item."""
-    row = _row(state, user_id)
-    method = method or state.methods()[0]
-    state.check_method(method)
-    ranked = state.recommend_user(user_id, method, k)
-    target = state.examples["item_id"][row]
-    out = to_response(state, ranked, method, k)
-    out.next_item_id = target
-    ids = [r.item_id for r in out.items]
-    out.next_item_rank_in_topk = ids.index(target) + 1 if target in ids else None
-    return out
 
 
 def to_response(state: ServeState, ranked: Ranked, method: str, k: int) -> Recommendations:
