@@ -61,7 +61,8 @@ def check_target(
     if owned is not None and foreign:
         raise UserError(
             f"{target} holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}, "
-            f"which a {kind} does not hold; refusing to replace it (that would delete them): "
+            f"which {'an' if kind[0] in 'aeiou' else 'a'} {kind} does not hold; refusing to "
+            "replace it (that would delete them): "
             "move them out or choose another --out"
         )
 

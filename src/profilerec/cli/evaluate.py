@@ -75,6 +75,13 @@ def evaluate(
     short_history_max: Annotated[
         int, typer.Option(help="Slices: 1..N earlier items is a short-history user.")
     ] = 2,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            help="Replace --out even when it holds files an evaluation does not write "
+            "(refused otherwise: replacing would delete them)."
+        ),
+    ] = False,
     tuning_from: Annotated[
         Path | None,
         typer.Option(
@@ -112,7 +119,7 @@ def evaluate(
 
     profile_dirs = [spec.rpartition("=")[2] for spec in profiles or []]
     check_out(out_dir, "evaluation", inputs=[dataset, *profile_dirs])
-    check_target(out_dir, METRICS_FILE, "evaluation")
+    check_target(out_dir, METRICS_FILE, "evaluation", overwrite=overwrite)
     engine_options = ray_options(engine, workers, ray_address, worker_gpus)
     ds = Dataset.load(dataset)
     sets = profile_sets(profiles or [])
@@ -137,7 +144,7 @@ def evaluate(
     emb = make_engine_embedder(engine_options, embedder)
     # metrics, ranks and report appear together or not at all: an interrupt or a full disk
     # leaves the previous evaluation whole (docs/architecture.md, "Write rules")
-    with atomic_folder(out_dir, METRICS_FILE, "evaluation") as tmp:
+    with atomic_folder(out_dir, METRICS_FILE, "evaluation", overwrite=overwrite) as tmp:
         result = run_evaluate(ds, emb, tmp, config, sets)
         if report:
             from profilerec.cli.report import write_report  # here: keeps `--help` in import order
