@@ -87,3 +87,13 @@ def test_a_negative_memory_limit_is_refused(model_free_cli: Any, tmp_path: Path)
         "--memory-limit '-4GB' is not a size like 4GB",
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_a_training_template_without_history_is_refused(
+    model_free_cli: Any, demo_dataset: Path, tmp_path: Path
+) -> None:
+    template = tmp_path / "t.txt"
+    template.write_text("Describe a shopper.")
+    for method in ("blue", "rft"):
+        args = ["--method", method, "--set", f"template={template}", "--out", tmp_path / "run"]
+        refused(model_free_cli("train", demo_dataset, *args), "has no {history} placeholder")

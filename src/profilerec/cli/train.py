@@ -108,6 +108,7 @@ def _train_profiler(req: TrainRequest, load_embedder: Any) -> str:
     source = str(req.config) if req.config else "--set"
     cfg = from_mapping(BlueConfig, data, source, **overrides)
     _check_positive(cfg, source, ("learning_rate", "max_steps", "num_generations"))
+    _check_template(cfg.template)
     ds = Dataset.load(req.dataset)
     summary = train_blue(ds, load_embedder(cfg.embedder), req.out_dir, cfg)
     best = summary["best"] or {}
@@ -116,6 +117,14 @@ def _train_profiler(req: TrainRequest, load_embedder: Any) -> str:
         f"NDCG@10 {best.get('valid_ndcg@10', float('nan')):.4f} at step {best.get('step')}; "
         f"adapter in {req.out_dir}"
     )
+
+
+def _check_template(name: str) -> None:
+    """The profiler's prompt template, checked before the model loads (issue 32)."""
+    from profilerec.llm.prompts import load_template
+    from profilerec.profile.prompts import check_profile_template
+
+    check_profile_template(load_template(name))
 
 
 def _train_rft(req: TrainRequest, load_embedder: Any) -> str:
@@ -129,6 +138,7 @@ def _train_rft(req: TrainRequest, load_embedder: Any) -> str:
     data = read_yaml_options(req.config, "rft") if req.config else {}
     source = str(req.config) if req.config else "--set"
     cfg = from_mapping(RFTConfig, data, source, **overrides)
+    _check_template(cfg.template)
     ds = Dataset.load(req.dataset)
     s = train_rft(ds, load_embedder(cfg.embedder), req.out_dir, cfg)
     return (
