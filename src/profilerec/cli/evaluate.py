@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from profilerec.cli.app import app
+from profilerec.cli.app import app, console
 from profilerec.cli.engine import (
     EngineOption,
     RayAddressOption,
@@ -113,7 +113,11 @@ def evaluate(
     """Rank the whole catalogue per example and score every method (with bootstrap CIs)."""
     from profilerec.atomic import atomic_folder, check_target
     from profilerec.data.dataset import Dataset
-    from profilerec.evaluate.checks import check_dataset_whole, check_evaluate_inputs
+    from profilerec.evaluate.checks import (
+        check_dataset_whole,
+        check_evaluate_inputs,
+        empty_profiles,
+    )
     from profilerec.evaluate.stage import BASE_METHODS, METRICS_FILE, EvaluateConfig, run_evaluate
     from profilerec.outputs import check_out
 
@@ -141,6 +145,12 @@ def evaluate(
     examples = examples.head(limit) if limit else examples
     check_dataset_whole(dataset, ds.items, examples)
     check_evaluate_inputs(examples, sets, config.methods, BASE_METHODS, reference)
+    for name, frame in sets.items():
+        if empty := empty_profiles(examples, frame):
+            console.print(
+                f"note: profiles {name!r}: {empty} of the {examples.height} evaluated examples "
+                "have an empty text (each is ranked by the embedding of an empty string)"
+            )
     emb = make_engine_embedder(engine_options, embedder)
     # metrics, ranks and report appear together or not at all: an interrupt or a full disk
     # leaves the previous evaluation whole (docs/architecture.md, "Write rules")

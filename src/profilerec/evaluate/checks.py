@@ -96,6 +96,13 @@ def check_profile_set(name: str, examples: pl.DataFrame, frame: pl.DataFrame, so
     _check_matches(name, examples, frame)
 
 
+def empty_profiles(examples: pl.DataFrame, frame: pl.DataFrame) -> int:
+    """How many evaluated examples have an empty (or blank) profile text: each is ranked by
+    the embedding of nothing. Not an error (a generator may write a few), but said."""
+    texts = examples.select("example_id").join(frame, on="example_id", how="inner")["profile"]
+    return int((texts.fill_null("").str.strip_chars().str.len_chars() == 0).sum())
+
+
 def check_dataset_whole(root: object, items: pl.DataFrame, examples: pl.DataFrame) -> None:
     """The examples' targets and histories are items of this dataset: a folder mixing two
     datasets' files once failed with a KeyError deep inside ``evaluate``."""
