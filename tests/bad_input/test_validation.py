@@ -67,6 +67,7 @@ def test_a_config_file_that_is_not_yaml_is_one_line(
     [
         (["--set", "max_seq_length=0"], "--set: max_seq_length must be at least 1, not 0"),
         (["--set", "learning_rate=.inf"], "--set: learning_rate must be a finite number"),
+        (["--set", "max_seq_length=100000"], "max_seq_length 100000 is beyond the 512 positions"),
     ],
 )
 def test_embedder_options_are_refused_before_any_model(

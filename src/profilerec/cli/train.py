@@ -214,6 +214,28 @@ def _train_pte(req: TrainRequest, load_embedder: Any) -> str:
     return f"metrics, slices and ranks written to {req.out_dir}"
 
 
+def _check_positions(spec: str, max_seq_length: int, source: str) -> None:
+    """``max_seq_length`` within the positions a local embedder reads, from its config.json
+    before it loads (100000 once failed deep inside the first training batch)."""
+    import json
+
+    from profilerec.embed.st import bundled_model_path
+
+    kind, _, target = spec.partition(":")
+    if kind not in ("sentence-transformers", "minilm"):
+        return
+    folder = Path(target) if target else bundled_model_path()
+    try:
+        limit = json.loads((folder / "config.json").read_text()).get("max_position_embeddings")
+    except (OSError, ValueError, AttributeError):
+        return  # a hub id or an unusual folder: the model itself reports it
+    if isinstance(limit, int) and max_seq_length > limit:
+        raise UserError(
+            f"{source}: max_seq_length {max_seq_length} is beyond the {limit} positions "
+            f"{spec} reads"
+        )
+
+
 def _train_embedder(req: TrainRequest) -> str:
     from profilerec.data.dataset import Dataset
     from profilerec.methods.embedder import EmbedderTuneConfig, tune_embedder
@@ -223,6 +245,7 @@ def _train_embedder(req: TrainRequest) -> str:
     source = str(req.config) if req.config else "--set"
     overrides = _overrides(req.sets, seed=req.seed, epochs=req.max_steps, embedder=req.embedder)
     cfg = from_mapping(EmbedderTuneConfig, data, source, **overrides)
+    _check_positions(cfg.embedder, cfg.max_seq_length, source)
     ds = Dataset.load(req.dataset)
     summary = tune_embedder(ds, req.out_dir, cfg)
     first = summary["epochs"][0]["valid_ndcg@10"]
