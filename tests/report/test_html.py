@@ -116,9 +116,10 @@ def test_users_side_by_side(full: str, inputs: Inputs) -> None:
     # popularity's rank 7 and history_text's 40 are outside it.
     n_users = len(inputs.titles)
     assert full.count('class="user"') == n_users
-    assert full.count('<li class="hit">') == 2 * n_users
+    assert full.count('<li class="hit"') == 2 * n_users
     u0 = inputs.titles["u0"]
-    assert f'<li class="hit"><span class="check">✓</span> {u0[-1]}</li>' in full
+    # the full title on hover (u0's target title holds no character HTML escapes)
+    assert f'<li class="hit" title="{u0[-1]}"><span class="check">✓</span> {u0[-1]}</li>' in full
     boxes = full.split('<div class="top">')[1 : 1 + len(inputs.target_rank)]
     by_method = {b.split("<b>")[1].split("</b>")[0]: b for b in boxes}
     assert ">rank 7</span>" in by_method["popularity"] and "hit" not in by_method["popularity"]
@@ -127,7 +128,7 @@ def test_users_side_by_side(full: str, inputs: Inputs) -> None:
     # History: the last 10 of 13 earlier items, oldest first; 3 not shown.
     card = full.split('class="user"')[1]
     assert "3 earlier items not shown" in card
-    shown = re.findall(r"<li>(Item \d\d title|Soap[^<]*)</li>", card.split("<h4>Profiles")[0])
+    shown = re.findall(r"<li[^>]*>(Item \d\d title|Soap[^<]*)</li>", card.split("<h4>Profiles")[0])
     assert shown == u0[3:-1]
 
 

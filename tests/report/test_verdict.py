@@ -192,3 +192,21 @@ def test_profile_quality_table(inputs: Inputs, tmp_path: Path) -> None:
         "name: Alex Chen",
     ]
     assert 'id="quality"' not in render(inputs, demo_like(inputs), tmp_path / "n.html")
+
+
+def test_truncated_titles_show_their_full_text_on_hover(inputs: Inputs, tmp_path: Path) -> None:
+    import shutil
+
+    from profilerec.data.dataset import Dataset
+
+    root = tmp_path / "long"
+    shutil.copytree(inputs.dataset.root, root)
+    items = pl.read_parquet(root / "items.parquet")
+    long = "Soap " + "very " * 40 + "long title"
+    items.with_columns(title=pl.lit(long)).write_parquet(root / "items.parquet")
+    page = write_report(tmp_path / "r.html", metrics=inputs.metrics, ranks=inputs.ranks,
+                        dataset=Dataset.load(root), n_users=1, date="2025-01-31").read_text()  # fmt: skip
+    users = page.split('id="users"')[1]
+    assert "very very" in users and f'title="{long}"' in users
+    shown = re.findall(r'<li title="[^"]*">([^<]*)</li>', users)
+    assert shown and all(t.endswith("…") and len(t) <= 100 for t in shown)

@@ -20,6 +20,8 @@ from profilerec.errors import UserError
 class ItemLine:
     title: str
     is_target: bool
+    #: The untruncated title, shown on hover.
+    full: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class UserCard:
     #: How many earlier items are not shown.
     n_earlier: int
     target: str
+    #: The untruncated titles of ``history`` and ``target``, shown on hover.
+    history_full: list[str]
+    target_full: str
     #: (profile set, text); text is None when the set has no profile for this example.
     profiles: list[tuple[str, str | None]]
     tops: list[MethodTop]
@@ -114,7 +119,8 @@ def user_cards(
             if row is None:
                 continue
             items = [
-                ItemLine(short(titles.get(i, i), 64), i == ex["item_id"]) for i in row["top10"]
+                ItemLine(short(titles.get(i, i), 64), i == ex["item_id"], titles.get(i, i))
+                for i in row["top10"]
             ]
             tops.append(MethodTop(method, int(row["target_rank"]), items[:top_n]))
         cards.append(
@@ -124,6 +130,8 @@ def user_cards(
                 history=[short(titles.get(i, i), 100) for i in history],
                 n_earlier=max(0, int(ex["history_len"]) - len(history)),
                 target=short(titles.get(ex["item_id"], ex["item_id"]), 120),
+                history_full=[titles.get(i, i) for i in history],
+                target_full=titles.get(ex["item_id"], ex["item_id"]),
                 profiles=[(name, t.get(eid)) for name, t in texts.items()],
                 tops=tops,
             )
