@@ -12,7 +12,8 @@ import pytest
 from profilerec.errors import UserError
 from profilerec.llm import GeneratorSpec, parse_spec
 from profilerec.llm.base import GenerationConfig, Messages
-from profilerec.llm.ct2 import CTranslate2Generator, convert, converted_dir
+from profilerec.llm.ct2 import CTranslate2Generator
+from profilerec.llm.ct2_convert import convert, converted_dir
 from profilerec.llm.hf import TransformersGenerator
 from profilerec.llm.tiny import save_tiny_causal_lm
 
@@ -214,3 +215,6 @@ def test_adapter_is_merged_before_conversion(tiny_model_dir: Path, tmp_path: Pat
     assert texts == hf.generate(PROMPTS, config)
     plain = CTranslate2Generator(str(tiny_model_dir), threads=1)
     assert texts != plain.generate(PROMPTS, config)
+    # the adapter folder alone (an unmerged `profilerec export`) names its base model
+    alone = CTranslate2Generator(str(tmp_path / "adapter"), threads=1)
+    assert alone.model_id == gen.model_id and alone.generate(PROMPTS, config) == texts

@@ -25,17 +25,19 @@ can flip a near-tie in greedy decoding.
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Messages, in_length_batches
-from profilerec.llm.bundled import atomic_dir
+from profilerec.llm.ct2_convert import (
+    adapter_digest,
+    converted_dir,
+    import_ct2,
+    resolve_source,
+    split_adapter_folder,
+)
 from profilerec.llm.seeds import batch_seed
-from profilerec.paths import cache_root
 
 #: Compute types CTranslate2 knows; which ones a machine runs is asked at load time.
 COMPUTE_TYPES = (
@@ -50,9 +52,6 @@ COMPUTE_TYPES = (
 )
 #: float32 is the compute type checked for parity with transformers; int8 is opt-in.
 DEFAULT_COMPUTE_TYPE = "float32"
-INSTALL_HINT = "pip install 'profilerec[ctranslate2]' (ctranslate2==4.8.5)"
-#: Files of a model folder that decide the converted model (weights, config, tokenizer).
-_SOURCE_SUFFIXES = (".json", ".safetensors", ".bin", ".model", ".txt", ".jinja")
 
 
 def split_compute_type(rest: str) -> tuple[str | None, str | None]:
@@ -110,118 +109,6 @@ def generator_options(spec: str, adapter: Path | None, dtype: str) -> tuple[str,
     return spec, options
 
 
-def _import_ct2() -> Any:
-    try:
-        import ctranslate2
-    except ImportError as err:
-        raise UserError(
-            f"the ctranslate2 backend needs CTranslate2, which is not installed: {INSTALL_HINT}"
-        ) from err
-    return ctranslate2
-
-
-def source_digest(folder: Path) -> str:
-    """Hash of the model files directly in ``folder`` (names and bytes), so any change to the
-    weights, config or tokenizer gives a new conversion key."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(_SOURCE_SUFFIXES))
-    if not files:
-        raise UserError(f"{folder}: no model files to convert")
-    for path in files:
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as handle:
-            digest.update(hashlib.file_digest(handle, "sha256").digest())
-    return digest.hexdigest()
-
-
-def adapter_digest(folder: Path) -> str:
-    """Hash of a PEFT adapter's config and weights."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.glob("adapter_*")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _merge_adapter(source: Path, adapter: Path, out: Path) -> None:
-    """Save base + LoRA merged into plain float32 weights, the form the converter reads."""
-    import torch
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, local_files_only=True)
-    PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().save_pretrained(out)
-    AutoTokenizer.from_pretrained(source, local_files_only=True).save_pretrained(out)
-
-
-def convert(source: Path, out: Path, compute_type: str, adapter: Path | None = None) -> None:
-    """Convert a transformers folder (with ``adapter`` merged in) into ``out``."""
-    ct2 = _import_ct2()
-    with tempfile.TemporaryDirectory(prefix="profilerec-merge-") as merged:
-        folder = source
-        if adapter is not None:
-            _merge_adapter(source, adapter, Path(merged))
-            folder = Path(merged)
-        try:
-            converter = ct2.converters.TransformersConverter(str(folder), low_cpu_mem_usage=True)
-            converter.convert(str(out), quantization=compute_type, force=True)
-        except (ValueError, NotImplementedError, KeyError) as err:
-            raise UserError(f"CTranslate2 cannot convert {source}: {err}") from err
-
-
-def converted_dir(
-    source: Path,
-    compute_type: str,
-    adapter: Path | None = None,
-    *,
-    build: Callable[[Path, Path, str, Path | None], None] = convert,
-) -> Path:
-    """The cached conversion of ``source`` (+ ``adapter``) at ``compute_type``, built once.
-
-    Keyed by the source's file hash, the adapter's hash, the compute type and the
-    CTranslate2 version (its model format can change between versions).
-    """
-    version = _import_ct2().__version__
-    key = source_digest(source)
-    if adapter is not None:
-        key = hashlib.sha256(f"{key}+{adapter_digest(adapter)}".encode()).hexdigest()
-    name = f"{source.name[:60]}-{key[:16]}-{compute_type}-ct2-{version}"
-    target = cache_root() / "models" / "ctranslate2" / name
-    if target.is_dir():
-        return target
-
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    with console.status(
-        f"Converting {source.name} to CTranslate2 {compute_type} once into {target}"
-    ):
-        atomic_dir(target, lambda out: build(source, out, compute_type, adapter))
-    return target
-
-
-def _resolve_source(model: str | None, allow_download: bool) -> tuple[Path, str]:
-    """(local transformers folder, the stable part of ``model_id``)."""
-    if model is None:
-        from profilerec.llm.bundled import BUNDLED_MODEL_ID, bundled_smollm2_dir
-
-        return bundled_smollm2_dir(), BUNDLED_MODEL_ID
-    path = Path(model).expanduser()
-    if path.exists():
-        if not (path / "config.json").is_file():
-            raise UserError(f"{model}: not a transformers model folder (no config.json)")
-        return path.resolve(), str(path.resolve())
-    from huggingface_hub import snapshot_download
-
-    try:
-        folder = Path(snapshot_download(model, local_files_only=not allow_download))
-    except Exception as err:  # the hub client raises several unrelated types
-        raise UserError(
-            f"model {model!r} is not available offline: it is neither a local folder nor in "
-            "the Hugging Face cache"
-        ) from err
-    return folder, f"{model}@{folder.name}"
-
-
 def _ct2_device(device: str) -> tuple[str, int]:
     kind, _, index = device.partition(":")
     if kind not in ("cpu", "cuda"):
@@ -234,9 +121,10 @@ class CTranslate2Generator:
 
     Args:
         model: Hugging Face id (local cache only) or local folder; ``None`` = the bundled
-            SmolLM2-135M-Instruct.
+            SmolLM2-135M-Instruct. A PEFT adapter folder (e.g. an unmerged ``profilerec
+            export``) means the base model it names with that adapter.
         compute_type: CTranslate2 compute type; ``float32`` is the one checked against
-            transformers, ``int8`` the fastest on a CPU.
+            transformers, ``int8`` the smallest.
         batch_size: Prompts per ``generate_batch`` call, sorted by length.
         device: ``cpu``, ``cuda`` or ``cuda:N``.
         adapter: A PEFT LoRA folder, merged into the weights before conversion (cached
@@ -263,7 +151,7 @@ class CTranslate2Generator:
         allow_download: bool = False,
         forward_prompt: bool = False,
     ) -> None:
-        ct2 = _import_ct2()
+        ct2 = import_ct2()
         if batch_size < 1:
             raise UserError(f"batch_size must be at least 1, got {batch_size}")
         if compute_type not in COMPUTE_TYPES:
@@ -282,7 +170,9 @@ class CTranslate2Generator:
         self.compute_type = compute_type
         self.threads = threads
         self.forward_prompt = forward_prompt
-        source, base_id = _resolve_source(model, allow_download)
+        if model is not None and adapter is None:
+            model, adapter = split_adapter_folder(model)
+        source, base_id = resolve_source(model, allow_download)
         adapter_dir = None
         if adapter is not None:
             adapter_dir = Path(adapter).expanduser().resolve()
@@ -302,7 +192,7 @@ class CTranslate2Generator:
         self.model_id = f"ctranslate2:{base_id}[{compute_type}{mode}]"
 
     def _load(self) -> Any:
-        ct2 = _import_ct2()
+        ct2 = import_ct2()
         return ct2.Generator(
             str(self.model_dir),
             device=self.device,
@@ -348,7 +238,7 @@ class CTranslate2Generator:
             # CTranslate2 seeds a worker thread's generator once, at its first draw, from the
             # global seed; only a fresh engine (new worker thread) takes a new seed, which
             # keeps a batch's samples independent of what ran before it (resume = rerun).
-            ct2 = _import_ct2()
+            ct2 = import_ct2()
             ct2.set_random_seed(batch_seed(config.seed, prompts) % 2**32)
             generator = self._load()
         tokens = [self.tokenizer.convert_ids_to_tokens(ids) for ids in input_ids]
