@@ -98,7 +98,7 @@ def test_unknown_format_lists_valid_names() -> None:
         get_reader("amazon2019")
     assert str(info.value) == (
         "unknown format 'amazon2019'; choose one of: amazon2014, amazon2018, amazon2023, csv, "
-        "google_local, movielens, parquet, recbole"
+        "google_local, lcrec, minionerec, movielens, parquet, recbole"
     )
 
 
@@ -187,7 +187,7 @@ def test_cli_unknown_format(tmp_path: Path) -> None:
     assert_one_line_error(
         result,
         "unknown format 'yelp'; choose one of: amazon2014, amazon2018, amazon2023, csv, "
-        "google_local, movielens, parquet, recbole",
+        "google_local, lcrec, minionerec, movielens, parquet, recbole",
     )
 
 

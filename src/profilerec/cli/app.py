@@ -7,6 +7,7 @@ exceptions to exit codes.
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Annotated, NoReturn
 
@@ -18,7 +19,7 @@ from profilerec.errors import UserError
 
 app = typer.Typer(
     name="profilerec",
-    help="Textual user profiles from interaction histories: prepare, profile, embed, evaluate, train.",
+    help="Textual user profiles from interaction histories: download, prepare, profile, evaluate, report, train, export, serve, run.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -33,7 +34,7 @@ out = Console(markup=False)
 
 @app.callback()
 def _root() -> None:
-    """Textual user profiles from interaction histories: prepare, profile, embed, evaluate, train."""
+    """Textual user profiles from interaction histories: download, prepare, profile, evaluate, report, train, export, serve, run."""
 
 
 #: ``--dtype``, shared by every command that loads a transformers generator.
@@ -78,6 +79,36 @@ def _interrupted() -> NoReturn:
     sys.exit(EXIT_INTERRUPTED)
 
 
+def _no_space(exc: BaseException) -> str | None:
+    """ "no space left on device: PATH" when ``exc`` (or its cause) is a full disk.
+
+    Python's OSError carries errno 28, often without a file name (the write fails after
+    the open); polars and pyarrow wrap it in their own errors as "(os error 28)". The path
+    named is the file's when known, else the command's ``--out``.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen)
+        if getattr(seen, "errno", None) == errno.ENOSPC or (
+            "No space left on device" in text or "os error 28" in text
+        ):
+            where = getattr(seen, "filename", None) or _out_argument()
+            return f"no space left on device: {where}" if where else "no space left on device"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _out_argument() -> str | None:
+    """The ``--out`` value of the running command line, if any."""
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg == "--out" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--out="):
+            return arg.removeprefix("--out=")
+    return None
+
+
 def _input_error(exc: BaseException) -> str | None:
     """The one-line message for an unreadable input file, or None if ``exc`` is not one.
 
@@ -87,6 +118,8 @@ def _input_error(exc: BaseException) -> str | None:
     import gzip
     import zlib
 
+    if (full := _no_space(exc)) is not None:
+        return full
     if isinstance(exc, EOFError):
         return f"an input file ended early (truncated download?): {exc}"
     if isinstance(exc, gzip.BadGzipFile | zlib.error):

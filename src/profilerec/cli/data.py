@@ -15,12 +15,10 @@ from profilerec.errors import UserError
 
 @app.command()
 def prepare(
+    out_dir: Annotated[Path, typer.Option("--out", help="Dataset folder to write (required).")],
     source: Annotated[
         Path | None, typer.Argument(help="Reviews file, or a folder with reviews + meta files.")
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Dataset folder to write.")] = Path(
-        "runs/demo/dataset"
-    ),
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -115,3 +113,7 @@ def prepare(
             source, out_dir, config, lambda phase: status.update(Text(f"{source}: {phase} ..."))
         )
     print_manifest(manifest, out_dir)
+    from profilerec.data.known_stats import check_published  # downloaded data vs the paper's
+
+    for warning in check_published(manifest):
+        console.print(f"warning: {warning}", style="yellow")

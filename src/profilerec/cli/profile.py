@@ -42,10 +42,17 @@ def profile(
         ),
     ] = None,
     split: Annotated[
-        list[str] | None, typer.Option(help="Split(s) to profile (repeatable).")
+        list[str] | None, typer.Option(help="Split(s) to profile (repeatable; default test).")
     ] = None,
     limit: Annotated[
         int, typer.Option(min=0, help="Profile only the first N examples per split (0 = all).")
+    ] = 0,
+    sample_users: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Profile only the latest example of N users drawn at random (--seed) per split (0 = every example).",
+        ),
     ] = 0,
     template: Annotated[str, typer.Option(help="Prompt template name or file.")] = "profile",
     history_items: Annotated[
@@ -81,6 +88,13 @@ def profile(
             help="Profile examples whose target reached the --adapter run's training anyway (refused by default: their scores would be leaked)."
         ),
     ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            help="Replace the profiles in --out even when this run would drop some of them or "
+            "uses other settings (a rerun otherwise resumes or is refused)."
+        ),
+    ] = False,
     dtype: DtypeOption = "auto",
     device: DeviceOption = "auto",
     engine: EngineOption = "local",
@@ -89,19 +103,26 @@ def profile(
     worker_gpus: WorkerGpusOption = 0.0,
 ) -> None:
     """Write one LLM profile per example (batched, cached, resumable)."""
+    import dataclasses
+
     from profilerec.data.dataset import Dataset
     from profilerec.llm.base import GenerationConfig
+    from profilerec.outputs import check_out
+    from profilerec.profile.guard import check_rerun
     from profilerec.profile.stage import ProfileConfig, run_profile, select_examples
 
+    check_out(out_dir, "profile set", inputs=[dataset])
     ds = Dataset.load(dataset)
     history = _history_format(adapter, history_items, item_chars, snippet_chars)
     config = ProfileConfig(
         method=method,
         template=template,
         history=history,
-        splits=tuple(split or ["test"]),
+        splits=tuple(dict.fromkeys(split or ["test"])),  # a split given twice counts once
         batch_size=batch_size,
         limit=limit,
+        sample_users=sample_users,
+        sample_seed=seed,
         generation=GenerationConfig(
             max_new_tokens=max_new_tokens,
             temperature=temperature,
@@ -112,15 +133,23 @@ def profile(
     )
     # cheap checks before the model loads: the splits exist, the template parses
     from profilerec.llm.prompts import load_template
+    from profilerec.profile.prompts import check_profile_template
+    from profilerec.validation import check_flag
 
     for name in config.splits:
         ds.split(name)
-    load_template(template)
+    check_profile_template(load_template(template))
+    check_flag("--temperature", temperature, ge=0)  # 0 = greedy
+    check_flag("--top-p", top_p, gt=0, le=1)
+    check_flag("--max-new-tokens", max_new_tokens, ge=1)
+    check_flag("--batch-size", batch_size, ge=1)
+    examples = select_examples(ds, config)
+    check_rerun(out_dir, examples["example_id"], dataclasses.asdict(config), overwrite)
     if adapter is not None:
-        _check_exposure(select_examples(ds, config), adapter, allow_exposed)
+        _check_exposure(examples, adapter, allow_exposed)
     engine_options = ray_options(engine, workers, ray_address, worker_gpus)
     gen = make_runner(engine_options, generator, adapter, batch_size, dtype, device)
-    path = run_profile(ds, gen, out_dir, config)
+    path = run_profile(ds, gen, out_dir, config, overwrite=overwrite)
     out.print(f"profiles written to {path}")
 
 
@@ -182,7 +211,9 @@ def proex_profiles(
     """ProEx's four-step chain of thought: K profiles per user and item (resumable)."""
     from profilerec.data.dataset import Dataset
     from profilerec.methods.proex.cot import ProExProfilesConfig, run_proex_profiles
+    from profilerec.outputs import check_out
 
+    check_out(out_dir, "ProEx profile set", inputs=[dataset])
     ds = Dataset.load(dataset)
     cfg = ProExProfilesConfig(
         k=k,
@@ -201,10 +232,18 @@ def pte_profiles(
     dataset: Annotated[Path, typer.Argument(help="Prepared dataset folder.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for users/items.parquet.")],
     rounds: Annotated[
-        int | None, typer.Option(help="Refinement rounds after round 0 (0 = single pass).")
+        int | None,
+        typer.Option(
+            help="Refinement rounds after round 0 (0 = single pass; default 1, or --config's).",
+            show_default=False,
+        ),
     ] = None,
     candidates: Annotated[
-        int | None, typer.Option(help="Candidate profiles per user and item (final round).")
+        int | None,
+        typer.Option(
+            help="Candidate profiles per user and item (final round; default 4, or --config's).",
+            show_default=False,
+        ),
     ] = None,
     generator: Annotated[
         str, typer.Option(help="transformers (bundled SmolLM2), transformers:ID_OR_PATH, ...")
@@ -212,7 +251,12 @@ def pte_profiles(
     embedder: Annotated[
         str, typer.Option(help="Embedder of the selection reward.")
     ] = "sentence-transformers",
-    batch_size: Annotated[int | None, typer.Option(help="Prompts per generation batch.")] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Prompts per generation batch (default 16, or --config's).", show_default=False
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="YAML file of PtEProfilesConfig options.")
     ] = None,
@@ -227,7 +271,9 @@ def pte_profiles(
     from profilerec.configs import from_mapping, parse_sets, read_yaml_options
     from profilerec.data.dataset import Dataset
     from profilerec.methods.pte.profiling import PtEProfilesConfig, run_pte_profiles
+    from profilerec.outputs import check_out
 
+    check_out(out_dir, "PtE profile set", inputs=[dataset])
     data = read_yaml_options(config, "pte") if config else {}
     overrides = {
         **parse_sets(set_ or []),

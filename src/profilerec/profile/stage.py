@@ -26,13 +26,15 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import polars as pl
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Generator, Messages
 from profilerec.llm.prompts import load_template
-from profilerec.profile.prompts import HistoryFormat, build_prompts
+from profilerec.profile.guard import check_rerun
+from profilerec.profile.prompts import HistoryFormat, build_prompts, check_profile_template
+from profilerec.profile.quality import trim_to_sentence
+from profilerec.progress import progress_bar
 
 PROFILES_FILE = "profiles.parquet"
 PARTS_DIR = ".parts"
@@ -52,8 +54,16 @@ class ProfileConfig:
     batch_size: int = 16
     #: Profile at most this many examples per split (0 = all), the first by example_id.
     limit: int = 0
+    #: Profile only the latest example of this many users per split (0 = every example),
+    #: users drawn at random with ``sample_seed``: e.g. the validation profiles a hybrid
+    #: tunes its weight on, at a fraction of the cost of every validation example.
+    sample_users: int = 0
+    sample_seed: int = 0
     history: HistoryFormat = field(default_factory=HistoryFormat)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
+    #: Keep each profile up to its last full sentence (the token limit stops most profiles
+    #: mid-sentence); the part files keep the raw text, so this never changes a cache key.
+    sentence_end: bool = True
 
 
 #: One batch to generate: its index (part file number) and its prompts.
@@ -98,10 +108,24 @@ def select_examples(ds: Dataset, config: ProfileConfig) -> pl.DataFrame:
     if unknown:
         raise UserError(f"unknown split(s) {sorted(unknown)}; choose from train, valid, test")
     parts = []
-    for split in config.splits:
+    for split in dict.fromkeys(config.splits):  # a split given twice is profiled once
         ex = ds.split(split).sort("example_id")
+        if config.sample_users:
+            ex = sample_users(ex, config.sample_users, config.sample_seed)
         parts.append(ex.head(config.limit) if config.limit else ex)
     return pl.concat(parts).sort("example_id")
+
+
+def sample_users(examples: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
+    """The latest example (highest position) of ``n`` users drawn at random (all if fewer)."""
+    import numpy as np
+
+    users = sorted(examples["user_id"].unique().to_list())
+    rng = np.random.default_rng(seed)
+    chosen = set(rng.permutation(len(users))[:n].tolist())
+    keep = [u for i, u in enumerate(users) if i in chosen]
+    latest = examples.filter(pl.col("user_id").is_in(keep)).sort("position")
+    return latest.group_by("user_id").last().sort("example_id").select(examples.columns)
 
 
 def run_profile(
@@ -112,10 +136,13 @@ def run_profile(
     *,
     progress: bool = True,
     stop_after_batches: int | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write ``out_dir/profiles.parquet``; ``stop_after_batches`` simulates a kill (tests).
 
-    ``generator`` is a Generator (run by ``LocalRunner``) or any ``BatchRunner``.
+    ``generator`` is a Generator (run by ``LocalRunner``) or any ``BatchRunner``. A folder
+    that already holds profiles is resumed or extended; a run that would drop its rows or
+    change its settings is refused unless ``overwrite`` (``profile/guard.py``).
     """
     runner = generator if isinstance(generator, BatchRunner) else LocalRunner(generator)
     out_dir = Path(out_dir)
@@ -124,30 +151,27 @@ def run_profile(
     if config.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
     template = load_template(config.template)
+    check_profile_template(template)
     examples = select_examples(ds, config)
     if examples.height == 0:
         raise UserError(f"no examples in split(s) {', '.join(config.splits)}")
     prompts = build_prompts(ds, examples, template, config.history)
     keys = [cache_key(p, runner.model_id, config.generation) for p in prompts]
+    record = {**dataclasses.asdict(config), "model_id": runner.model_id}
+    check_rerun(out_dir, examples["example_id"], record, overwrite)
     done = load_parts(parts_dir)
-    (out_dir / "profile_config.json").write_text(
-        json.dumps({**dataclasses.asdict(config), "model_id": runner.model_id}, indent=2)
-    )
+    (out_dir / "profile_config.json").write_text(json.dumps(record, indent=2))
 
     batches = [
         range(i, min(i + config.batch_size, len(prompts)))
         for i in range(0, len(prompts), config.batch_size)
     ]
     todo = [(b, rows) for b, rows in enumerate(batches) if not all(keys[r] in done for r in rows)]
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, disable=not progress, transient=False) as bar:
-        task = bar.add_task(f"profiling ({config.method})", total=len(prompts))
-        bar.advance(task, len(prompts) - sum(len(rows) for _, rows in todo))
+    resumed = len(prompts) - sum(len(rows) for _, rows in todo)
+    # a rich bar on a terminal; in a log, a line every few seconds (done/total, rate, ETA)
+    with progress_bar(
+        f"profiling ({config.method})", len(prompts), done=resumed, enabled=progress
+    ) as bar:
         planned = [(b, [prompts[r] for r in rows]) for b, rows in todo]
         rows_of = dict(todo)
         results = iter(runner.run(planned, config.generation))
@@ -168,11 +192,12 @@ def run_profile(
             part.write_parquet(tmp)
             os.replace(tmp, parts_dir / f"part-{b:06d}.parquet")
             done.update(zip(part["cache_key"], part["profile"], strict=True))
-            bar.advance(task, len(rows))
+            bar.advance(len(rows))
 
+    finish = trim_to_sentence if config.sentence_end else str
     profiles = examples.select("example_id", "user_id", "split").with_columns(
         pl.lit(config.method).alias("method"),
-        pl.Series("profile", [done[k] for k in keys], dtype=pl.String),
+        pl.Series("profile", [finish(done[k]) for k in keys], dtype=pl.String),
         pl.Series("prompt", [json.dumps(p, ensure_ascii=False) for p in prompts], dtype=pl.String),
         pl.Series("cache_key", keys, dtype=pl.String),
         pl.lit(runner.model_id).alias("model_id"),
