@@ -138,6 +138,12 @@ class BlueConfig(ProfilerRunOptions):
     eval_per_user: int = _f(
         0, "At most this many validation examples per user (0 = no cap): more users, less noise."
     )
+    eval_disjoint_users: bool = _f(
+        False,
+        "Validate only on users none of whose examples were trained on. A step picked on the "
+        "training users' later examples rewards memorising those users; on a split whose users "
+        "appear in every period (a temporal split such as Industrial's) this is the held-out set.",
+    )
     save_every: int = _f(10, "Checkpoint every N steps (resumable).")
     threads: int | None = _f(None, "torch threads (None = torch default).")
     seed: int = _f(0, "Seed for sampling examples, negatives and rollouts.")

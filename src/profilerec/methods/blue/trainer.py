@@ -26,6 +26,7 @@ from profilerec.methods.blue.validation import (
     BlueCallback,
     FiniteCallback,
     Validator,
+    disjoint_users,
     validation_sample,
 )
 from profilerec.methods.exposure import exposure_frame, write_exposure
@@ -159,6 +160,8 @@ def train_blue(
         raise UserError(
             "validation examples are needed to pick the best adapter; the dataset has none"
         )
+    if config.eval_disjoint_users:
+        valid = disjoint_users(valid, train)
     valid = validation_sample(valid, config.eval_examples, config.eval_per_user, config.seed)
     write_exposure(run_dir, exposure_frame(ds, train, valid, future_items=config.future_items()))
 
@@ -267,6 +270,9 @@ def train_blue(
         "steps": trainer.state.global_step,
         "seconds": round(time.perf_counter() - started, 1),
         "train_examples": len(rows),
+        "train_users": train["user_id"].n_unique(),
+        "validation_examples": valid.height,
+        "validation_users": valid["user_id"].n_unique(),
         "best": json.loads((run_dir / "best.json").read_text())
         if (run_dir / "best.json").exists()
         else None,

@@ -14,6 +14,7 @@ from transformers import TrainerCallback
 
 from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
+from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Messages
 from profilerec.llm.hf import TransformersGenerator
 from profilerec.methods.finite import check_loss_finite, check_model_finite, diverged
@@ -40,6 +41,18 @@ def validation_sample(valid: pl.DataFrame, n: int, per_user: int, seed: int) -> 
     if n and valid.height > n:
         valid = valid.sample(n, seed=seed)
     return valid.sort("example_id")
+
+
+def disjoint_users(valid: pl.DataFrame, train: pl.DataFrame) -> pl.DataFrame:
+    """The validation examples of users with no training example (``eval_disjoint_users``)."""
+    held = valid.filter(~pl.col("user_id").is_in(train["user_id"].unique().implode()))
+    if held.is_empty():
+        raise UserError(
+            f"every validation user also has a training example ({train['user_id'].n_unique()} "
+            "training users): sample fewer training examples (train_examples) or set "
+            "eval_disjoint_users: false"
+        )
+    return held
 
 
 def sameness(vecs: np.ndarray) -> float:
