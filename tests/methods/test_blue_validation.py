@@ -43,3 +43,13 @@ def test_negative_caps_are_refused() -> None:
         BlueConfig(eval_per_user=-1)
     with pytest.raises(UserError, match="eval_per_user"):
         RFTConfig(eval_per_user=-1)
+
+
+def test_disjoint_users_drops_every_training_user() -> None:
+    from profilerec.methods.blue.validation import disjoint_users
+
+    train = pl.DataFrame({"user_id": ["u0", "u3", "u3"]})
+    got = disjoint_users(_valid(), train)
+    assert set(got["user_id"]) == {f"u{i}" for i in range(1, 10)} - {"u3"}
+    with pytest.raises(UserError, match="eval_disjoint_users"):
+        disjoint_users(_valid(), pl.DataFrame({"user_id": [f"u{i}" for i in range(10)]}))
