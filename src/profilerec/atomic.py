@@ -35,7 +35,7 @@ def check_target(
     marker: str,
     kind: str,
     owned: Collection[str] | None = None,
-    overwrite: bool = False,
+    overwrite: bool | None = None,
 ) -> None:
     """Refuse a target that is a file, or a non-empty folder that is not a ``kind`` folder.
 
@@ -43,17 +43,19 @@ def check_target(
     (e.g. ``manifest.json`` for a dataset); such a folder may be replaced, unless it holds
     entries other than ``owned`` (the names the stage writes; hidden names are its
     temporaries): another stage's output, which replacing would delete. ``overwrite``
-    replaces such a folder anyway, and any non-empty folder.
+    replaces such a folder anyway, and any non-empty folder; ``None`` means the command has
+    no ``--overwrite`` flag, so the refusal does not offer one.
     """
     if target.exists() and not target.is_dir():
         raise UserError(f"{target} is a file, not a folder; choose another --out")
     if overwrite or not target.is_dir() or not any(target.iterdir()):
         return
     owned = OWNED_BY_KIND.get(kind) if owned is None else owned
+    flag = "" if overwrite is None else " (or pass --overwrite)"
     if not (target / marker).is_file():
         raise UserError(
             f"{target} is a non-empty folder that is not a {kind} (no {marker}); "
-            "refusing to replace it: choose another --out or delete it"
+            f"refusing to replace it: choose another --out or delete it{flag}"
         )
     foreign = sorted(
         p.name for p in target.iterdir() if p.name not in (owned or ()) and p.name[0] != "."
@@ -63,7 +65,7 @@ def check_target(
             f"{target} holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}, "
             f"which {'an' if kind[0] in 'aeiou' else 'a'} {kind} does not hold; refusing to "
             "replace it (that would delete them): "
-            "move them out or choose another --out"
+            f"move them out or choose another --out{flag}"
         )
 
 
@@ -73,7 +75,7 @@ def atomic_folder(
     marker: str,
     kind: str,
     owned: Collection[str] | None = None,
-    overwrite: bool = False,
+    overwrite: bool | None = None,
 ) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``target``; on success it replaces ``target``.
 

@@ -32,6 +32,30 @@ def test_prepare_rerun_over_a_folder_holding_other_output_is_refused(
         f"{data} holds eval, profiles, which a profilerec dataset does not hold",
     )
     assert snapshot(data) == before
+    # the refusal names the way out; --overwrite takes it, and only the dataset remains
+    refused(cli("prepare", source, "--out", data, "--k-core", "0"), "or pass --overwrite")
+    assert cli("prepare", source, "--out", data, "--k-core", "0", "--overwrite")[0] == 0
+    assert sorted(p.name for p in data.iterdir()) == [
+        "examples.parquet", "interactions.parquet", "items.parquet", "manifest.json",
+    ]  # fmt: skip
+
+
+def test_prepare_over_a_folder_it_did_not_write_needs_overwrite(cli: Any, tmp_path: Path) -> None:
+    source = reviews(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("x")
+    (mine / "notes").mkdir()
+    (mine / "notes" / "a.md").write_text("y")
+    before = snapshot(mine)
+    refused(
+        cli("prepare", source, "--out", mine, "--k-core", "0"),
+        f"{mine} is a non-empty folder that is not a profilerec dataset (no manifest.json); "
+        "refusing to replace it: choose another --out or delete it (or pass --overwrite)",
+    )
+    assert snapshot(mine) == before
+    assert cli("prepare", source, "--out", mine, "--k-core", "0", "--overwrite")[0] == 0
+    assert (mine / "manifest.json").is_file() and not (mine / "thesis.tex").exists()
 
 
 def test_prepare_rerun_over_its_own_output_replaces_it(cli: Any, tmp_path: Path) -> None:

@@ -72,6 +72,13 @@ def prepare(
     memory_limit: Annotated[
         str, typer.Option(help="Memory limit of the streaming engine, e.g. 4GB.")
     ] = "4GB",
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            help="Replace --out even if it is not a dataset or holds other stages' outputs "
+            "(they are deleted)."
+        ),
+    ] = False,
 ) -> None:
     """Read raw logs into a canonical dataset folder with leakage-safe splits."""
     from profilerec.data.prepare import PrepareConfig, demo_source
@@ -110,7 +117,11 @@ def prepare(
     assert source is not None
     with console.status(Text(f"preparing {source} ...")) as status:
         manifest = run_prepare(
-            source, out_dir, config, lambda phase: status.update(Text(f"{source}: {phase} ..."))
+            source,
+            out_dir,
+            config,
+            lambda phase: status.update(Text(f"{source}: {phase} ...")),
+            overwrite=overwrite,
         )
     print_manifest(manifest, out_dir)
     from profilerec.data.known_stats import check_published  # downloaded data vs the paper's

@@ -77,23 +77,26 @@ def prepare(
     out: str | Path,
     config: PrepareConfig,
     progress: Callable[[str], None] | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Read ``source``, filter, split, and write the dataset folder ``out``. Returns the manifest.
 
     Flags and the target folder are checked before anything is read; the folder is
-    written atomically (a killed run leaves the previous dataset intact). ``progress``
-    receives the name of each long phase.
+    written atomically (a killed run leaves the previous dataset intact). A folder that
+    is not a dataset, or a dataset holding other stages' outputs (profiles, evaluations
+    written inside it before the write rules), is replaced only with ``overwrite``: the
+    swap deletes everything in it. ``progress`` receives the name of each long phase.
     """
     source, out = Path(source), Path(out)
     validate_config(config)
     reader = get_reader(config.format)
-    check_target(out, MANIFEST_FILE, "profilerec dataset")
+    check_target(out, MANIFEST_FILE, "profilerec dataset", overwrite=overwrite)
     if not source.exists():
         raise UserError(f"{source}: no such file or folder")
     engine = choose_engine(source, config)
     say = progress or (lambda _: None)
     started = time.perf_counter()
-    with atomic_folder(out, MANIFEST_FILE, "profilerec dataset") as tmp:
+    with atomic_folder(out, MANIFEST_FILE, "profilerec dataset", overwrite=overwrite) as tmp:
         if engine == "streaming":
             from profilerec.data import outofcore
 
