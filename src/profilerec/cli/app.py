@@ -19,7 +19,7 @@ from profilerec.errors import UserError
 
 app = typer.Typer(
     name="profilerec",
-    help="Textual user profiles from interaction histories: download, prepare, profile, evaluate, report, train, export, serve, run.",
+    help="Textual user profiles from interaction histories: download, prepare, profile, evaluate, compare, report, train, export, serve, run.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -34,7 +34,7 @@ out = Console(markup=False)
 
 @app.callback()
 def _root() -> None:
-    """Textual user profiles from interaction histories: download, prepare, profile, evaluate, report, train, export, serve, run."""
+    """Textual user profiles from interaction histories: download, prepare, profile, evaluate, compare, report, train, export, serve, run."""
 
 
 #: ``--dtype``, shared by every command that loads a transformers generator.

@@ -2,7 +2,7 @@
 
 ProEx and PtE train several models per backbone and compare each with its own ID-only
 reference; these helpers give them the same ``metrics.json`` / ``ranks.parquet`` that
-``evaluate`` writes, so ``profilerec report`` and ``scripts/results_table.py`` read them.
+``evaluate`` writes, so ``profilerec report`` and ``profilerec compare`` read them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,164 @@
+"""``profilerec compare`` on hand-made metrics.json / ranks.parquet: the table, a verdict per
+method against the best ID baseline, paired tests, and the in-place rewrite of a page block."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from profilerec.errors import UserError
+from profilerec.report.compare import (
+    markers,
+    paired,
+    replace_block,
+    results_table,
+    section,
+    slice_table,
+)
+
+
+def row(method: str, metric: str, diff: float, lo: float, hi: float, p: float) -> dict[str, Any]:
+    return {
+        "method": method,
+        "reference": "sasrec",
+        "metric": metric,
+        "mean_diff": diff,
+        "ci": [lo, hi],
+        "p_value": p,
+        "detectable": 0.0123,
+    }
+
+
+def metrics() -> dict[str, Any]:
+    values = {
+        "popularity": {"recall@10": 0.05, "ndcg@10": 0.02},
+        "sasrec": {"recall@10": 0.14, "ndcg@10": 0.10},
+        "mean_history": {"recall@10": 0.13, "ndcg@10": 0.095},
+        "hybrid": {"recall@10": 0.16, "ndcg@10": 0.11},
+        "zero_shot": {"recall@10": 0.04, "ndcg@10": 0.03},
+    }
+    ci = {m: {k: [v - 0.01, v + 0.01] for k, v in vs.items()} for m, vs in values.items()}
+    return {
+        "split": "test",
+        "n_examples": 4533,
+        "n_items": 3686,
+        "embedder": "minilm",
+        "resampled": "users",
+        "metrics": values,
+        "ci": ci,
+        "best_id_baseline": "sasrec",
+        "tuning": {
+            "hybrid": {
+                "id_model": "sasrec",
+                "text_method": "mean_history",
+                "chosen": {"weight": 0.4},
+            }
+        },
+        "comparisons_vs_best_id": [
+            row("popularity", "ndcg@10", -0.08, -0.09, -0.07, 0.002),
+            row("mean_history", "ndcg@10", -0.005, -0.012, 0.002, 0.2),
+            row("hybrid", "ndcg@10", 0.01, 0.006, 0.014, 0.002),
+            row("hybrid", "recall@10", 0.02, 0.01, 0.03, 0.002),
+            row("zero_shot", "ndcg@10", -0.07, -0.08, -0.06, 0.002),
+        ],
+        "slices": {
+            "overall": {"n": 4533, "metrics": {}, "ci": {}},
+            "cold_items": {
+                "n": 7,
+                "metrics": {"sasrec": {"ndcg@10": 0.05}},
+                "ci": {"sasrec": {"ndcg@10": [0.01, 0.09]}},
+            },
+        },
+    }
+
+
+def test_table_marks_the_best_id_and_says_above_level_below() -> None:
+    text = results_table(metrics())
+    lines = text.splitlines()
+    assert lines[0].startswith(
+        "| method | recall@10 [95% CI] | ndcg@10 [95% CI] | ndcg@10 − sasrec"
+    )
+    assert "| **sasrec** (best ID) | 0.1400 [0.1300, 0.1500] |" in text
+    assert "| hybrid(sasrec + mean_history, w=0.4) |" in text
+    by_method = {line.split(" | ")[0].lstrip("| "): line for line in lines[2:]}
+    assert by_method["popularity"].endswith("| below sasrec |")
+    assert by_method["mean_history"].endswith("| level with sasrec (could detect 0.0123) |")
+    assert by_method["hybrid(sasrec + mean_history, w=0.4)"].endswith("| above sasrec |")
+    assert "+0.0100 [+0.0060, +0.0140], 0.002" in by_method["hybrid(sasrec + mean_history, w=0.4)"]
+
+
+def test_section_and_slices_without_a_best_id() -> None:
+    text = section(metrics())
+    assert text.startswith("test split, 4,533 examples, 3,686 items, embedder `minilm`")
+    assert "users resampled" in text
+    assert "Best method on test NDCG@10: hybrid(sasrec + mean_history, w=0.4)" in text
+    assert "No LLM method is significantly above sasrec." in text
+    bare = {"metrics": {"a": {"ndcg@10": 0.1}}, "ci": {}}
+    assert "verdict" not in results_table(bare) and "Best method" not in section(bare)
+    assert "| sasrec | 0.0500 [0.0100, 0.0900] |" in slice_table(metrics())
+    assert "overall" not in slice_table(metrics())
+    with pytest.raises(UserError, match="metrics"):
+        results_table({"metrics": {}})
+
+
+def ranks() -> pl.DataFrame:
+    rows = []
+    for i in range(20):
+        user = f"u{i // 2}"  # two examples per user
+        rows.append(("good", i, user, 1))
+        rows.append(("bad", i, user, 500))
+    return pl.DataFrame(
+        rows, schema=["method", "example_id", "user_id", "target_rank"], orient="row"
+    )
+
+
+def test_paired_from_ranks_by_example_and_by_user() -> None:
+    found = paired(ranks(), "good", "bad")
+    assert [p.metric for p in found] == ["recall@10", "ndcg@10"]
+    assert found[0].mean_diff == pytest.approx(1.0) and found[0].n == 20
+    assert found[0].p_value < 0.01
+    assert paired(ranks(), "good", "bad", by_user=True)[0].n == 10
+    other = ranks().with_columns(pl.lit(1).alias("target_rank"))
+    assert paired(ranks(), "bad", "bad", reference_ranks=other)[0].mean_diff == pytest.approx(-1.0)
+    with pytest.raises(UserError, match="'nope' is not evaluated"):
+        paired(ranks(), "nope", "bad")
+
+
+def test_replace_block_rewrites_only_its_block() -> None:
+    begin, end = markers("Gift")
+    page = f"# Results\n\nintro\n\n{begin}\nold table\n{end}\n\nafter\n"
+    new = replace_block(page, "Gift", "new table\n")
+    assert new == f"# Results\n\nintro\n\n{begin}\nnew table\n{end}\n\nafter\n"
+    assert replace_block(new, "Gift", "new table") == new
+    with pytest.raises(UserError, match="found no"):
+        replace_block(page, "Other", "x")
+    with pytest.raises(UserError, match="found 2"):
+        replace_block(page + page, "Gift", "x")
+
+
+def test_cli_writes_the_block_and_runs_paired_tests(tmp_path: Path) -> None:
+    from bad_input._cli import assert_error, run_cli
+
+    run = tmp_path / "eval"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps(metrics()))
+    ranks().write_parquet(run / "ranks.parquet")
+    begin, end = markers("Demo")
+    page = tmp_path / "results.md"
+    page.write_text(f"# Results\n\n{begin}\n(placeholder)\n{end}\n\nnotes stay\n")
+
+    done = run_cli("compare", run, "--write", page, "--name", "Demo", "--slices")
+    assert done.returncode == 0, done.stderr
+    text = page.read_text()
+    assert "(placeholder)" not in text and text.endswith(f"{end}\n\nnotes stay\n")
+    assert "| **sasrec** (best ID) |" in text and "NDCG@10 per slice" in text
+
+    shown = run_cli("compare", run, "--pair", "good:bad", "--by-user")
+    assert shown.returncode == 0, shown.stderr
+    assert "| good | bad | ndcg@10 | +1.0000" in shown.stdout and "| 10 |" in shown.stdout
+    assert_error(run_cli("compare", tmp_path), "no metrics.json")
+    assert_error(run_cli("compare", run, "--pair", "good"), "expected METHOD:REFERENCE")
