@@ -56,14 +56,19 @@ def qa(
     dtype: DtypeOption = "auto",
     device: DeviceOption = "auto",
     report: Annotated[bool, typer.Option(help="Also write report.html (the QA section).")] = True,
+    overwrite: Annotated[
+        bool,
+        typer.Option(help="Replace --out even if it is not a QA run or holds other files."),
+    ] = False,
 ) -> None:
     """Profiles as context for personalized QA, with bootstrap CIs and paired tests."""
+    from profilerec.atomic import check_target
     from profilerec.data.dataset import Dataset
     from profilerec.errors import UserError
     from profilerec.paths import cache_root
     from profilerec.qa.config import BASE_CONTEXTS, QAConfig
     from profilerec.qa.reader import Reader, check_reader_spec
-    from profilerec.qa.stage import CHOICE_BASELINE, TRIVIAL, run_qa, select
+    from profilerec.qa.stage import CHOICE_BASELINE, METRICS_FILE, TRIVIAL, run_qa, select
 
     config = QAConfig(
         tasks=tuple(dict.fromkeys(task or ("rating", "choice"))),
@@ -78,6 +83,7 @@ def qa(
     from profilerec.outputs import check_out
 
     check_out(out_dir, "QA run", inputs=[dataset, *(p.rpartition("=")[2] for p in profiles or [])])
+    check_target(out_dir, METRICS_FILE, "qa output", overwrite=overwrite)
     check_reader_spec(reader, config.tasks)
     ds = Dataset.load(dataset)
     sets = profile_sets(profiles or [])
@@ -110,14 +116,23 @@ def qa(
     from profilerec.cli.loaders import make_generator
 
     generator = make_generator(reader, None, batch_size, dtype, device)
-    result = run_qa(
-        ds, Reader(generator, cache_root() / "qa", batch_size=batch_size), out_dir, config, sets
-    )
-    print_qa(result)
-    if report:
+
+    def write_page(folder: Path, result: dict[str, Any]) -> None:
+        """report.html inside the run's atomic folder: it always belongs to these metrics."""
         from profilerec.report.qa import write_qa_report
 
-        write_qa_report(out_dir / "report.html", result, Path(dataset).name)
+        write_qa_report(folder / "report.html", result, Path(dataset).name)
+
+    result = run_qa(
+        ds,
+        Reader(generator, cache_root() / "qa", batch_size=batch_size),
+        out_dir,
+        config,
+        sets,
+        finish=write_page if report else None,
+        overwrite=overwrite,
+    )
+    print_qa(result)
     out.print(f"written to {out_dir}")
 
 

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,21 @@ def run_qa(
     profiles: dict[str, pl.DataFrame] | None = None,
     *,
     progress: bool = True,
+    finish: Callable[[Path, dict[str, Any]], None] | None = None,
+    overwrite: bool | None = None,
 ) -> dict[str, Any]:
+    """Ask, score and write ``out_dir`` (metrics.json, answers.parquet) as one atomic folder.
+
+    ``finish(tmp, result)`` writes further files of the run (the CLI's report.html) into
+    the temporary folder before the swap, so an interrupt or a full disk never leaves a
+    report beside another run's metrics. ``overwrite`` replaces a folder that is not a QA
+    run or holds other files (None: the caller has no ``--overwrite``).
+    """
     profiles = profiles or {}
     clash = set(profiles) & {*BASE_CONTEXTS, *TRIVIAL, CHOICE_BASELINE}
     if clash:
         raise UserError(f"profile set name(s) {sorted(clash)} are reserved; rename them")
-    check_target(Path(out_dir), METRICS_FILE, "qa output")  # before any forward pass
+    check_target(Path(out_dir), METRICS_FILE, "qa output", overwrite=overwrite)  # before any pass
     examples = select(ds, config)
     texts = {n: profile_texts(examples, f, n) for n, f in profiles.items()}
     contexts = build_contexts(ds, examples, texts, config)
@@ -101,9 +111,11 @@ def run_qa(
         config=dataclasses.asdict(config),
     )
     # the whole folder appears at once: a killed run leaves the old one (or none), never a mix
-    with atomic_folder(out_dir, METRICS_FILE, "qa output") as tmp:
+    with atomic_folder(out_dir, METRICS_FILE, "qa output", overwrite=overwrite) as tmp:
         pl.concat(frames, how="diagonal_relaxed").write_parquet(tmp / ANSWERS_FILE)
         (tmp / METRICS_FILE).write_text(json.dumps(result, indent=2))
+        if finish is not None:
+            finish(tmp, result)
     return result
 
 
