@@ -36,6 +36,16 @@ def write_set(folder: Path, frame: pl.DataFrame) -> Path:
     return folder
 
 
+def previous_run(folder: Path, metrics: str, *others: str) -> Path:
+    """A previous run's folder: ``metrics.json`` and ``others`` (placeholder contents), which
+    belong together and must stay byte-identical when a later run is refused or interrupted."""
+    folder.mkdir()
+    (folder / "metrics.json").write_text(metrics)
+    for name in others:
+        (folder / name).write_text(f"old {name}")
+    return folder
+
+
 def refused(result: tuple[int, str], fragment: str) -> None:
     """Exit 2 and one ``error: ...`` line holding ``fragment``."""
     code, err = result

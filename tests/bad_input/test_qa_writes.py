@@ -10,19 +10,16 @@ from typing import Any
 import pytest
 
 from bad_input._inproc import no_model
-from bad_input._writes import refused, snapshot
+from bad_input._writes import previous_run, refused, snapshot
 from qa.conftest import small_dataset
 
 
 @pytest.fixture
 def old_qa(tmp_path: Path) -> Path:
     """A previous QA run: its three files belong together."""
-    folder = tmp_path / "qa"
-    folder.mkdir()
-    (folder / "metrics.json").write_text('{"metrics": {"old": {}}}')
-    (folder / "answers.parquet").write_bytes(b"old answers")
-    (folder / "report.html").write_text("<html>old report</html>")
-    return folder
+    return previous_run(
+        tmp_path / "qa", '{"metrics": {"old": {}}}', "answers.parquet", "report.html"
+    )
 
 
 def _qa(cli: Any, tmp_path: Path, tiny_lm_dir: Path, out: Path, *extra: str) -> Any:
@@ -62,7 +59,7 @@ def test_qa_rerun_replaces_the_whole_folder(
         "metrics.json",
         "report.html",
     ]
-    assert (old_qa / "report.html").read_text() != "<html>old report</html>"
+    assert (old_qa / "report.html").read_text() != "old report.html"
     assert '"old"' not in (old_qa / "metrics.json").read_text()
 
 
