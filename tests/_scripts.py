@@ -1,4 +1,4 @@
-"""Load a file of scripts/ as a module, so its helpers can be tested (scripts/ is no package)."""
+"""Load a file of research/ as a module, so its helpers can be tested (research/ is no package)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+RESEARCH = Path(__file__).resolve().parents[1] / "research"
 
 
 def load_script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    """``name`` is the path below research/ without ``.py``, e.g. ``blue/reward_signal``."""
+    path = RESEARCH / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

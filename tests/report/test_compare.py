@@ -162,3 +162,14 @@ def test_cli_writes_the_block_and_runs_paired_tests(tmp_path: Path) -> None:
     assert "| good | bad | ndcg@10 | +1.0000" in shown.stdout and "| 10 |" in shown.stdout
     assert_error(run_cli("compare", tmp_path), "no metrics.json")
     assert_error(run_cli("compare", run, "--pair", "good"), "expected METHOD:REFERENCE")
+
+
+def test_slices_of_a_pte_run_come_from_slices_json(tmp_path: Path) -> None:
+    from profilerec.cli.compare import _slice_parts
+
+    part = {"n": 3, "metrics": {"sasrec+pte": {"ndcg@10": 0.2}}, "ci": {}}
+    (tmp_path / "slices.json").write_text(json.dumps({"overall": part, "tail_items": part}))
+    parts = _slice_parts(tmp_path, {"metrics": {}}, ["ndcg@10"])
+    assert parts[0] == "Slice tail_items (3 examples):" and len(parts) == 2
+    assert "| sasrec+pte | 0.2000 |" in parts[1]
+    assert _slice_parts(tmp_path / "none", {"metrics": {}}, ["ndcg@10"]) == []

@@ -9,6 +9,7 @@ or with ``--write`` rewrites in place, the block a page marks for it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,6 +51,24 @@ def _pairs(specs: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _slice_parts(eval_dir: Path, result: dict[str, Any], metrics: Sequence[str]) -> list[str]:
+    """The per-slice tables: metrics.json's ``slices`` (evaluate), else a PtE run's
+    ``slices.json`` (one table per slice, each method against its own ID-only backbone)."""
+    from profilerec.report.compare import results_table, slice_table
+
+    by = "users" if result.get("resampled") == "users" else "examples"
+    if table := slice_table(result):
+        return [f"NDCG@10 per slice [95% CI] ({by} resampled):", table]
+    path = eval_dir / "slices.json"
+    if not path.is_file():
+        return []
+    parts = []
+    for name, part in json.loads(path.read_text()).items():
+        if name != "overall" and part.get("n") and part.get("metrics"):
+            parts += [f"Slice {name} ({part['n']} examples):", results_table(part, metrics)]
+    return parts
+
+
 @app.command()
 def compare(
     eval_dir: Annotated[
@@ -83,7 +102,10 @@ def compare(
         typer.Option(help="Table columns (repeatable); default recall@10 and ndcg@10."),
     ] = None,
     slices: Annotated[
-        bool, typer.Option(help="Also the NDCG@10 per slice table (from metrics.json).")
+        bool,
+        typer.Option(
+            help="Also the per-slice tables (metrics.json's slices, or a PtE run's slices.json)."
+        ),
     ] = False,
     write: Annotated[
         Path | None,
@@ -110,16 +132,12 @@ def compare(
         paired_row,
         replace_block,
         section,
-        slice_table,
     )
 
     result = _load(eval_dir)
     parts = [section(result, metric or DEFAULT_METRICS)]
-    if slices and (table := slice_table(result)):
-        parts += [
-            f"NDCG@10 per slice [95% CI] ({'users' if result.get('resampled') == 'users' else 'examples'} resampled):",
-            table,
-        ]
+    if slices:
+        parts += _slice_parts(eval_dir, result, metric or DEFAULT_METRICS)
     if pair:
         ranks = _ranks(eval_dir)
         ref = _ranks(reference_from) if reference_from else None

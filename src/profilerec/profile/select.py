@@ -6,9 +6,9 @@ retrieves the user's own most recent history items. The score needs nothing afte
 example's target, so it is a legitimate test-time choice (unlike a reward on the next item).
 
 Why: on the RFT candidates of the user-disjoint All_Beauty split, GRPO's next-item reward
-differences within a prompt were mostly luck (``scripts/reward_signal.py``), while the
+differences within a prompt were mostly luck (``research/blue/reward_signal.py``), while the
 candidate that best covered the user's last 5 history items ranked the next item higher than
-the greedy profile did (docs/results.md, issue 19). No library does this selection; it is a
+the greedy profile did (research/notes/, issue 19). No library does this selection; it is a
 few lines over the project's own reward and embedder.
 
 Output: ``profiles.parquet`` in the ``profile`` stage's schema (so ``evaluate --profiles``

@@ -29,7 +29,7 @@ class EmbeddingReward:
       - ``ndcg``: ``1 / log2(1 + rank)`` of the positive among the 1 + N (ties count
         against it): top-heavy like the NDCG@10 it is judged on. ``logprob`` and ``rank``
         weigh a badly ranked user's gain as much as a well ranked one's, and on All_Beauty
-        they were raised by generic profiles that retrieve worse (docs/results.md).
+        they were raised by generic profiles that retrieve worse (research/notes/2026-12-01-blue-32-step-cpu.md).
       - ``mrr``: ``1 / rank`` of the positive among the 1 + N. Without a cutoff the
         ``ndcg`` discount is nearly flat deep in the list (rank 64 of 129 still earns 0.17),
         so a generic profile earns about as much as a sharp one; ``1 / rank`` falls to 0.016

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# The BLUE experiments of docs/results.md, end to end, on a 2-core CPU.
+# The BLUE experiments of research/notes/2026-12-01-blue-32-step-cpu.md, end to end, on a 2-core CPU.
 # Two lanes of one thread each (two 1-thread processes out-run one 2-thread process on this
 # machine kind); LANE=all runs both one after the other. Every step resumes if re-run
 # (profiles are written in parts, training checkpoints every few steps, a finished
 # training run is skipped, an existing profile set is kept).
 # Every trained profiler is used at its final step (adapter/), the same budget for each
-# reward: validation on 48 users cannot tell the steps apart (see docs/results.md).
-# Usage: bash scripts/blue_experiments.sh RUNS_DIR            (prepare, then both lanes in turn)
-#        LANE=a bash scripts/blue_experiments.sh RUNS_DIR     (BLUE, cross-domain, user-disjoint,
+# reward: validation on 48 users cannot tell the steps apart (see that note).
+# Usage: bash research/blue/blue_experiments.sh RUNS_DIR            (prepare, then both lanes in turn)
+#        LANE=a bash research/blue/blue_experiments.sh RUNS_DIR     (BLUE, cross-domain, user-disjoint,
 #                                                              trainable embedder)
-#        LANE=b bash scripts/blue_experiments.sh RUNS_DIR     (zero-shot profiles, RLPF, judge)
-#        LANE=eval bash scripts/blue_experiments.sh RUNS_DIR  (the evaluations and the report)
+#        LANE=b bash research/blue/blue_experiments.sh RUNS_DIR     (zero-shot profiles, RLPF, judge)
+#        LANE=eval bash research/blue/blue_experiments.sh RUNS_DIR  (the evaluations and the report)
 set -euo pipefail
 R=${1:-runs/exp}
 LANE=${LANE:-all}

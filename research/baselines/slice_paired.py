@@ -1,6 +1,6 @@
 """Paired bootstrap per evaluation slice: METHOD minus REFERENCE on each slice's examples.
 
-Usage: python scripts/slice_paired.py EVAL_DIR DATASET_DIR REFERENCE METHOD [METHOD ...]
+Usage: python research/baselines/slice_paired.py EVAL_DIR DATASET_DIR REFERENCE METHOD [METHOD ...]
   [--k 10] [--metric ndcg|percentile] [--cold-item-max 5] [--short-history-max 2] [--by-user]
   [--exposure RUN]
 Reads EVAL_DIR/ranks.parquet and rebuilds the slices of ``evaluate`` (cold items, short
@@ -65,7 +65,9 @@ def main() -> None:
     )
     if args.exposure is not None:
         if not (args.exposure / EXPOSURE_FILE).is_file():
-            parser.error(f"{args.exposure} has no {EXPOSURE_FILE} (scripts/write_exposure.py)")
+            parser.error(
+                f"{args.exposure} has no {EXPOSURE_FILE} (a run from before runs recorded it)"
+            )
         masks.update(exposure_masks(args.exposure, examples))
 
     def per_example(method: str) -> pl.Series:

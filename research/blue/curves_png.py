@@ -1,8 +1,8 @@
-"""Draw the training curves of GRPO runs as one PNG (for docs/results.md).
+"""Draw the training curves of GRPO runs as one PNG (docs/img/blue_curves.png).
 
 Panels: total reward per step with a 5-step moving average, validation NDCG@10, KL to the
 reference policy, and mean completion length; one colour per run.
-Usage: python scripts/curves_png.py RUN [RUN ...] --out docs/img/blue_curves.png
+Usage: python research/blue/curves_png.py RUN [RUN ...] --out docs/img/blue_curves.png
 """
 
 from __future__ import annotations

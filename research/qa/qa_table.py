@@ -1,6 +1,6 @@
-"""Markdown tables of a `profilerec qa` run's metrics.json (for docs/results.md).
+"""Markdown tables of a `profilerec qa` run's metrics.json (the QA notes in research/notes/).
 
-Usage: python scripts/qa_table.py QA_DIR
+Usage: python research/qa/qa_table.py QA_DIR
 Rating: MAE, RMSE, digit accuracy [95% CI] per context and trivial predictor, with the paired
 MAE difference against `history`, `item_mean` and `user_mean`. Choice: accuracy [95% CI] with
 the paired difference against `history` and `popularity`.

@@ -14,7 +14,7 @@ over examples.
 ``--coverage N`` adds a score that needs no future item at all: how well the profile retrieves
 the user's N most recent history items (C; the items its prompt shows), and what picking the
 candidate with the best C does to A (best-of-N at inference time, or a reward without luck).
-Usage: python scripts/reward_signal.py DATA RFT_RUN [--round 1] [--positives 3] [--coverage 5]
+Usage: python research/blue/reward_signal.py DATA RFT_RUN [--round 1] [--positives 3] [--coverage 5]
 """
 
 from __future__ import annotations

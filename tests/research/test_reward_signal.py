@@ -1,4 +1,4 @@
-"""scripts/reward_signal.py's statistics: the pooled within-example correlation and its CI."""
+"""research/blue/reward_signal.py's statistics: the pooled within-example correlation and its CI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from _scripts import load_script
 
 
 def test_pooled_correlation_of_centred_groups() -> None:
-    rs = load_script("reward_signal")
+    rs = load_script("blue/reward_signal")
     rng = np.random.default_rng(0)
     # B follows A inside each group: the pooled within correlation is high.
     groups = []

@@ -6,7 +6,7 @@ per example), which is the before/after comparison of the reward itself; every s
 the first also gets its paired difference from the first (paired bootstrap, same examples).
 "Sameness" is the mean cosine between two different users' profiles: it rises when a
 profiler writes one generic profile for everyone.
-Usage: python scripts/reward_on_profiles.py DATA NAME=PROFILES_DIR [...] [--split test]
+Usage: python research/blue/reward_on_profiles.py DATA NAME=PROFILES_DIR [...] [--split test]
        [--variant V] [--negatives N]
 """
 

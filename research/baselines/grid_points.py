@@ -1,6 +1,6 @@
 """Validation and test NDCG@10 of single grid points of one ID baseline, one fit each.
 
-Usage: python scripts/grid_points.py DATASET_DIR NAME '[{"lr": 0.01, "dropout": 0.5}, ...]'
+Usage: python research/baselines/grid_points.py DATASET_DIR NAME '[{"lr": 0.01, "dropout": 0.5}, ...]'
 For grids too slow for one ``evaluate`` process (SASRec on a loaded CPU): run points in
 separate processes, pick the best on VALIDATION, then evaluate it with ``--untuned``.
 Test NDCG@10 is printed for the report only; nothing here chooses by it.

@@ -1,6 +1,6 @@
 """Choose test-time decoding for a trained profiler on its run's own validation sample.
 
-Usage: python scripts/decode_sweep.py RUN DATASET --out DIR [--no-repeat 0 3 6]
+Usage: python research/blue/decode_sweep.py RUN DATASET --out DIR [--no-repeat 0 3 6]
        [--adapter best|final] [--threads 2]
 
 Regenerates the greedy validation profiles of a `profilerec train` run (the same examples

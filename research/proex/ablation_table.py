@@ -1,9 +1,9 @@
-"""One markdown table across several runs of `profilerec train` (ablations for docs/results.md).
+"""One markdown table across several runs of `profilerec train` (the ProEx ablations, research/notes/2026-12-01-proex.md).
 
 Each RUN_DIR holds a metrics.json; the table has a row per run and, for every METHOD asked
 for, its value with the 95% CI and its paired difference from the method's reference.
 
-Usage: python scripts/ablation_table.py [LABEL=]RUN_DIR... --methods lightgcn+proex,multvae+proex
+Usage: python research/proex/ablation_table.py [LABEL=]RUN_DIR... --methods lightgcn+proex,multvae+proex
        [--metric ndcg@20]   (a row is labelled LABEL, else the folder's name)
 """
 

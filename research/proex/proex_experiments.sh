@@ -4,7 +4,7 @@
 # K, the number of environments E and the Dirichlet concentration alpha (on LightGCN and
 # Mult-VAE to bound cost). Profiles are generated once at K=4; `--k` keeps the first k
 # (F1 first). Profiling resumes from its part files; a finished run (metrics.json) is skipped.
-# Usage: bash scripts/proex_experiments.sh [RUNS_DIR]
+# Usage: bash research/proex/proex_experiments.sh [RUNS_DIR]
 #   EPOCHS=N caps every backbone's epochs (`--max-steps`); DATASETS="beauty" runs one dataset;
 #   ABLATIONS=0 runs the main table only. The defaults (K=4, E=3, alpha=1) are the main run,
 #   so the sweeps leave them out: read K=4 and alpha=1 off the main table.
@@ -53,7 +53,7 @@ for d in $DATASETS; do
   fi
   for run in "$R/train/$d"/*/; do
     echo "### $d $(basename "$run")"
-    .venv/bin/python scripts/results_table.py "$run" --metrics recall@20,ndcg@20
+    $P compare "$run" --metric recall@20 --metric ndcg@20
   done
 done
 stamp done

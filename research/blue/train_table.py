@@ -1,8 +1,8 @@
-"""Print a markdown table of `profilerec train` runs (BLUE / RLPF / judge) for docs/results.md.
+"""Print a markdown table of `profilerec train` runs (BLUE / RLPF / judge), as in the BLUE notes of research/notes/.
 
-Usage: python scripts/train_table.py [LABEL=]RUN [[LABEL=]RUN ...] [--window 5]
-       python scripts/train_table.py --sweep [LABEL=]RUN ...   (the sweep table of issue 19)
-       python scripts/train_table.py --paired RUN              (best validation step vs step 0)
+Usage: python research/blue/train_table.py [LABEL=]RUN [[LABEL=]RUN ...] [--window 5]
+       python research/blue/train_table.py --sweep [LABEL=]RUN ...   (the sweep table of issue 19)
+       python research/blue/train_table.py --paired RUN              (best validation step vs step 0)
 
 Per run: steps, wall time (train_summary.json), the mean total reward of the first and last
 `window` steps, the same for the run's own reward component, KL and clipped-rollout ratio at

@@ -4,7 +4,7 @@
 # SmolLM2, then SASRec and DreamRec ID-only, with PtE, the ablations (user-only, item-only,
 # single pass, no GRPO selection) and a random-vector control, overall and per slice
 # (cold-start users, long-tail items, long-tail users). Profiling resumes from its parts.
-# Usage: bash scripts/pte_experiments.sh [RUNS_DIR]
+# Usage: bash research/pte/pte_experiments.sh [RUNS_DIR]
 #   ROUNDS / CANDIDATES override the profiling defaults; DATASETS="beauty" runs one dataset.
 set -euo pipefail
 R=${1:-runs/pte}
@@ -23,6 +23,6 @@ for d in $DATASETS; do
   stamp "train pte $d"
   $P train "$R/data/$d" --method pte --profiles "$R/profiles/$d" --backbone sasrec --backbone dreamrec --out "$R/train/$d"
   $P report "$R/train/$d" --dataset "$R/data/$d"
-  .venv/bin/python scripts/results_table.py "$R/train/$d"
+  $P compare "$R/train/$d" --slices
 done
 stamp done
