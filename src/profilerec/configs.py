@@ -8,6 +8,7 @@ reports unknown options, wrong types and out-of-range values the same way
 from __future__ import annotations
 
 import dataclasses
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,16 +27,14 @@ def from_mapping(cls: type[T], data: dict[str, Any], source: str, **overrides: A
     unknown = set(data) - set(fields)
     if unknown:
         raise UserError(f"{source}: unknown option(s) {', '.join(sorted(unknown))}")
+    hints = typing.get_type_hints(cls)
     for key, value in data.items():
-        # YAML 1.1 reads ``1e-4`` (no dot) as a string; numbers are wanted here.
-        default = fields[key].default
-        if isinstance(value, str) and isinstance(default, float | int):
-            if isinstance(default, bool):
-                continue
-            try:
-                data[key] = type(default)(float(value))
-            except ValueError:
-                raise UserError(f"{source}: {key} must be a number, got {value!r}") from None
+        default, hint = fields[key].default, hints.get(key)
+        numeric = isinstance(default, float | int) and not isinstance(default, bool)
+        if isinstance(value, str) and (hint in (int, float) or numeric):
+            # the annotation decides (``lora_alpha: float = 16`` takes 1.5), else the default
+            whole = hint is int if hint in (int, float) else isinstance(default, int)
+            data[key] = _number(value, whole=whole, what=f"{source}: {key}")
     from profilerec.validation import validate_options
 
     validate_options(cls, data, source)  # strict types and ranges, before any model loads
@@ -43,6 +42,24 @@ def from_mapping(cls: type[T], data: dict[str, Any], source: str, **overrides: A
         return cls(**data)
     except TypeError as err:  # e.g. a list where a number belongs
         raise UserError(f"{source}: {err}") from None
+
+
+def _number(text: str, *, whole: bool, what: str) -> float | int:
+    """A number written as text (YAML 1.1 reads ``1e-4``, with no dot, as a string).
+
+    ``whole``: the option is an integer, so ``"1.5"`` is refused rather than cut to 1;
+    ``"1e3"`` is 1000. Non-finite texts pass through as floats for the validation layer
+    to refuse with its usual message.
+    """
+    try:
+        number = float(text)
+    except ValueError:
+        raise UserError(f"{what} must be a number, got {text!r}") from None
+    if not whole:
+        return number
+    if not number.is_integer():
+        raise UserError(f"{what} must be a whole number, not {text!r}")
+    return int(number)
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:

@@ -30,6 +30,10 @@ from bad_input.test_prepare import reviews
         ("threads: -1", "threads must be at least 1, not -1"),
         ("max_completion_length: 0", "max_completion_length must be at least 1, not 0"),
         ("max_steps: 2.5", "max_steps must be a whole number, not 2.5"),
+        # a quoted number was cut to an integer: "1.5" trained 1 step, silently
+        ('max_steps: "1.5"', "max_steps must be a whole number, not '1.5'"),
+        ('max_steps: "many"', "max_steps must be a number, got 'many'"),
+        ('learning_rate: "nan"', "learning_rate must be a finite number, not nan"),
         ("blue:\n  lr: 1", "unknown option(s) lr"),
     ],
 )
@@ -98,3 +102,13 @@ def test_a_training_template_without_history_is_refused(
     for method in ("blue", "rft"):
         args = ["--method", method, "--set", f"template={template}", "--out", tmp_path / "run"]
         refused(model_free_cli("train", demo_dataset, *args), "has no {history} placeholder")
+
+
+def test_numbers_written_as_text_are_read_exactly() -> None:
+    """YAML 1.1 reads ``1e-4`` (no dot) as text: such texts are numbers, never rounded."""
+    from profilerec.configs import from_mapping
+    from profilerec.methods.blue.config import BlueConfig
+
+    cfg = from_mapping(BlueConfig, {"max_steps": "1e1", "learning_rate": "1e-4"}, "c.yaml")
+    assert cfg.max_steps == 10 and isinstance(cfg.max_steps, int)
+    assert cfg.learning_rate == 1e-4
