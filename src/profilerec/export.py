@@ -53,7 +53,7 @@ class ExportConfig:
 def export_run(run: str | Path, out: str | Path, config: ExportConfig) -> Path:
     """Write the export folder ``out`` for training run ``run``; returns ``out``."""
     from profilerec.atomic import atomic_folder, check_target
-    from profilerec.methods.runs import adapter_dir, base_model_of, is_run_folder
+    from profilerec.profile.runs import adapter_dir, base_model_of, is_run_folder
 
     run, out = Path(run), Path(out)
     if not is_run_folder(run):
@@ -134,7 +134,7 @@ def _run_config(run: Path) -> dict[str, Any]:
 
 
 def _exposure_summary(run: Path) -> dict[str, Any] | None:
-    """Users and roles in the run's exposure record (``methods/exposure.py``)."""
+    """Users and roles in the run's exposure record (``profile/exposure.py``)."""
     path = run / "exposure.parquet"
     if not path.is_file():
         return None

@@ -10,8 +10,8 @@ import torch
 
 import profilerec.llm as llm
 from bad_input._inproc import no_model, run_main
-from profilerec.cli.loaders import resolve_device
 from profilerec.errors import UserError
+from profilerec.profile.generators import resolve_device
 
 CASES = [
     (["--device", "tpu"], "unknown device 'tpu'; use auto, cpu, cuda or cuda:N"),

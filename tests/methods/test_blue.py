@@ -162,7 +162,7 @@ def test_two_step_grpo_saves_and_reloads_adapter_and_resumes(
     from profilerec.embed import load_embedder
     from profilerec.llm.hf import TransformersGenerator
     from profilerec.methods.blue.trainer import train_blue
-    from profilerec.methods.runs import adapter_dir
+    from profilerec.profile.runs import adapter_dir
 
     ds = Dataset.load(demo_dataset)
     emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")

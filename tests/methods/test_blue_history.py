@@ -13,8 +13,8 @@ from profilerec.errors import UserError
 from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.config import BlueConfig
 from profilerec.methods.blue.data import build_rows, select_train_examples
-from profilerec.methods.runs import history_format_of
 from profilerec.profile.prompts import HistoryFormat
+from profilerec.profile.runs import ProfilerRun, history_format_of
 
 
 def _user_text(prompt: list[dict[str, str]]) -> str:
@@ -46,9 +46,9 @@ def test_profile_uses_the_adapter_runs_format_unless_told(tmp_path: Path) -> Non
     (run / "blue_config.json").write_text(json.dumps(cfg.to_dict()))
     trained = HistoryFormat(max_items=4, item_chars=30, snippet_chars=0)
     assert history_format_of(run) == trained
-    assert _history_format(run, None, None, None) == trained
-    assert _history_format(run / "best_adapter", None, None, None) == trained
-    assert _history_format(run, 7, None, 10) == HistoryFormat(7, 30, 10)
+    assert _history_format(ProfilerRun.read(run), None, None, None) == trained
+    assert _history_format(ProfilerRun.read(run / "best_adapter"), None, None, None) == trained
+    assert _history_format(ProfilerRun.read(run), 7, None, 10) == HistoryFormat(7, 30, 10)
     assert _history_format(None, None, None, None) == HistoryFormat()
     assert history_format_of(tmp_path) is None
 

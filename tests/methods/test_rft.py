@@ -15,7 +15,7 @@ from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.methods.rft import RFTConfig, train_rft
 from profilerec.methods.rft.sample import GREEDY, select_winners
-from profilerec.methods.runs import adapter_dir, base_model_of, history_format_of
+from profilerec.profile.runs import adapter_dir, base_model_of, history_format_of
 
 
 def _cands(rows: list[tuple[int, int, float]]) -> pl.DataFrame:

@@ -21,7 +21,7 @@ from profilerec.cli.loaders import make_embedder, make_generator
 from profilerec.profile.prompts import HistoryFormat
 
 if TYPE_CHECKING:
-    import polars as pl
+    from profilerec.profile.runs import ProfilerRun
 
 
 @app.command()
@@ -109,11 +109,14 @@ def profile(
     from profilerec.llm.base import GenerationConfig
     from profilerec.outputs import check_out
     from profilerec.profile.guard import check_rerun
-    from profilerec.profile.stage import ProfileConfig, run_profile, select_examples
+    from profilerec.profile.profiler import Profiler
+    from profilerec.profile.runs import ProfilerRun
+    from profilerec.profile.stage import ProfileConfig, select_examples
 
     check_out(out_dir, "profile set", inputs=[dataset])
     ds = Dataset.load(dataset)
-    history = _history_format(adapter, history_items, item_chars, snippet_chars)
+    run = ProfilerRun.read(adapter) if adapter is not None else None
+    history = _history_format(run, history_items, item_chars, snippet_chars)
     config = ProfileConfig(
         method=method,
         template=template,
@@ -145,52 +148,32 @@ def profile(
     check_flag("--batch-size", batch_size, ge=1)
     examples = select_examples(ds, config)
     check_rerun(out_dir, examples["example_id"], dataclasses.asdict(config), overwrite)
-    if adapter is not None:
-        _check_exposure(examples, adapter, allow_exposed)
+    if run is not None:  # refused before the model loads, hence not left to the Profiler
+        note = run.check_exposure(examples, allow=allow_exposed)
+        if note:
+            out.print(f"note: {note}")
     engine_options = ray_options(engine, workers, ray_address, worker_gpus)
     gen = make_runner(engine_options, generator, adapter, batch_size, dtype, device)
-    path = run_profile(ds, gen, out_dir, config, overwrite=overwrite)
+    profiler = Profiler(gen, template=template, history=history, generation=config.generation)
+    path = profiler.write(ds, out_dir, config, overwrite=overwrite)
     out.print(f"profiles written to {path}")
 
 
-def _check_exposure(examples: pl.DataFrame, adapter: Path, allow: bool) -> None:
-    """Refuse examples the adapter's run trained on (``methods.exposure``)."""
-    from profilerec.methods.exposure import check_exposure
-
-    note = check_exposure(adapter, examples, allow=allow)
-    if note:
-        out.print(f"note: {note}")
-
-
 def _history_format(
-    adapter: Path | None, items: int | None, item_chars: int | None, snippet_chars: int | None
+    run: ProfilerRun | None, items: int | None, item_chars: int | None, snippet_chars: int | None
 ) -> HistoryFormat:
-    """The default format, or the one an adapter's run trained on; explicit options win.
+    """The default format, or the one the adapter's run trained on; explicit options win.
 
     A profiler trained on compact prompts must be asked in the same format at test time, so
-    a run folder's format is the default for its adapter.
+    a run folder's format is the default for its adapter (``ProfilerRun.history_format``).
     """
-    fmt = HistoryFormat()
-    if adapter is not None:
-        from profilerec.methods.runs import history_format_of, is_run_folder
-
-        run = adapter if is_run_folder(adapter) else adapter.parent
-        trained = history_format_of(run)
-        if trained is not None and trained != fmt:
-            out.print(f"history format of the adapter's run: {trained}")
-            fmt = trained
-    return replace(
-        fmt,
-        **{
-            k: v
-            for k, v in (
-                ("max_items", items),
-                ("item_chars", item_chars),
-                ("snippet_chars", snippet_chars),
-            )
-            if v is not None
-        },
-    )
+    given = {"max_items": items, "item_chars": item_chars, "snippet_chars": snippet_chars}
+    if run is None:
+        return replace(HistoryFormat(), **{k: v for k, v in given.items() if v is not None})
+    trained = run.trained_history
+    if trained is not None and trained != HistoryFormat():
+        out.print(f"history format of the adapter's run: {trained}")
+    return run.history_format(**given)
 
 
 @app.command("proex-profiles")

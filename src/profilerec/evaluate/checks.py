@@ -118,7 +118,7 @@ def check_dataset_whole(root: object, items: pl.DataFrame, examples: pl.DataFram
 def _check_not_trained_on(name: str, examples: pl.DataFrame, frame: pl.DataFrame) -> None:
     """Profiles written by an adapter whose run saw their targets (``profile
     --allow-exposed``) are leaked: refused, when the run's exposure record is on this disk."""
-    from profilerec.methods.exposure import adapter_run, exposed_examples, read_exposure
+    from profilerec.profile.exposure import adapter_run, exposed_examples, read_exposure
 
     if "model_id" not in frame.columns:
         return

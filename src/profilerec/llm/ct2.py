@@ -99,7 +99,7 @@ def generator_options(spec: str, adapter: Path | None, dtype: str) -> tuple[str,
             )
         options["compute_type"] = wanted
     if adapter is not None:
-        from profilerec.methods.runs import adapter_dir, base_model_of
+        from profilerec.profile.runs import adapter_dir, base_model_of
 
         options["adapter"] = adapter_dir(adapter)
         base = base_model_of(adapter)

@@ -137,12 +137,14 @@ def run_profile(
     progress: bool = True,
     stop_after_batches: int | None = None,
     overwrite: bool = False,
+    examples: pl.DataFrame | None = None,
 ) -> Path:
     """Write ``out_dir/profiles.parquet``; ``stop_after_batches`` simulates a kill (tests).
 
     ``generator`` is a Generator (run by ``LocalRunner``) or any ``BatchRunner``. A folder
     that already holds profiles is resumed or extended; a run that would drop its rows or
-    change its settings is refused unless ``overwrite`` (``profile/guard.py``).
+    change its settings is refused unless ``overwrite`` (``profile/guard.py``). ``examples``
+    (rows of ``ds.examples``) replaces the config's selection: ``Profiler.profile_many``.
     """
     runner = generator if isinstance(generator, BatchRunner) else LocalRunner(generator)
     out_dir = Path(out_dir)
@@ -152,7 +154,7 @@ def run_profile(
         raise UserError("--batch-size must be at least 1")
     template = load_template(config.template)
     check_profile_template(template)
-    examples = select_examples(ds, config)
+    examples = select_examples(ds, config) if examples is None else examples.sort("example_id")
     if examples.height == 0:
         raise UserError(f"no examples in split(s) {', '.join(config.splits)}")
     prompts = build_prompts(ds, examples, template, config.history)

@@ -49,7 +49,7 @@ class ProfilerRunOptions:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
     def future_items(self) -> int:
-        """How far past each training prompt the run looks (``methods.exposure``): 0 when
+        """How far past each training prompt the run looks (``profile.exposure``): 0 when
         only the history reaches prompts and rewards; k when the target and k - 1 later
         training items do."""
         raise NotImplementedError

@@ -17,13 +17,13 @@ from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.config import BlueConfig
 from profilerec.methods.blue.data import build_rows, select_train_examples
 from profilerec.methods.blue.validation import validation_sample
-from profilerec.methods.exposure import (
+from profilerec.methods.rft.config import RFTConfig
+from profilerec.profile.exposure import (
     check_exposure,
     exposed_examples,
     exposure_frame,
     write_exposure,
 )
-from profilerec.methods.rft.config import RFTConfig
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import torch
 
 from profilerec.errors import UserError
 from profilerec.methods.blue.validation import BlueCallback, FiniteCallback
-from profilerec.methods.finite import check_adapter
-from profilerec.methods.runs import adapter_dir
+from profilerec.profile.finite import check_adapter
+from profilerec.profile.runs import adapter_dir
 
 
 def _lora(tiny_lm_dir: Path) -> torch.nn.Module:
