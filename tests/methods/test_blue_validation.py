@@ -53,3 +53,28 @@ def test_disjoint_users_drops_every_training_user() -> None:
     assert set(got["user_id"]) == {f"u{i}" for i in range(1, 10)} - {"u3"}
     with pytest.raises(UserError, match="eval_disjoint_users"):
         disjoint_users(_valid(), pl.DataFrame({"user_id": [f"u{i}" for i in range(10)]}))
+
+
+def test_merged_copy_generates_what_the_unmerged_policy_does() -> None:
+    """Validation profiles with a merged copy (the test-time model), the policy untouched."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from profilerec.llm.base import GenerationConfig
+    from profilerec.llm.hf import TransformersGenerator
+    from profilerec.llm.tiny import tiny_causal_lm
+    from profilerec.methods.blue.validation import _merged
+
+    model, tok = tiny_causal_lm()
+    torch.manual_seed(0)
+    cfg = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    policy = get_peft_model(model, cfg)
+    prompts = [[{"role": "user", "content": f"items {i} and {i + 1}"}] for i in range(3)]
+    config = GenerationConfig(max_new_tokens=8)
+    before = [p.detach().clone() for p in policy.parameters()]
+    merged = _merged(policy, "float32")
+    want = TransformersGenerator.wrap(policy, tok, "p").generate(prompts, config)
+    got = TransformersGenerator.wrap(merged, tok, "m").generate(prompts, config)
+    assert got == want
+    assert all(torch.equal(a, b) for a, b in zip(before, policy.parameters(), strict=True))
+    assert _merged(policy, "bfloat16").dtype == torch.bfloat16

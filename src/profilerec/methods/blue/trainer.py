@@ -29,8 +29,6 @@ from profilerec.methods.blue.validation import (
     disjoint_users,
     validation_sample,
 )
-from profilerec.methods.exposure import exposure_frame, write_exposure
-from profilerec.methods.finite import check_model_finite, diverged
 from profilerec.methods.rewards import (
     EmbeddingReward,
     JudgeReward,
@@ -39,21 +37,22 @@ from profilerec.methods.rewards import (
     RLPFReward,
     ShapingReward,
 )
-from profilerec.methods.runs import ADAPTER_DIR, BEST_DIR
 from profilerec.methods.tracking import tracking_setup
+from profilerec.profile.exposure import exposure_frame, write_exposure
+from profilerec.profile.finite import check_model_finite, diverged
 from profilerec.profile.prompts import build_prompts
+from profilerec.profile.runs import ADAPTER_DIR, BEST_DIR
 
 
 def load_policy(model: str | None) -> tuple[Any, Any, str]:
-    """Model, tokenizer and a stable id; ``None`` is the bundled SmolLM2 (de-quantized cache)."""
+    """Model, tokenizer and its source; ``None`` is the bundled SmolLM2 and a name of
+    ``llm.named`` (``gemma3-270m``) a shipped model, each from its de-quantized cache."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if model is None:
-        from profilerec.llm.bundled import bundled_smollm2_dir
+    from profilerec.llm.named import resolve_named
 
-        source = str(bundled_smollm2_dir())
-    else:
-        source = model
+    named = resolve_named(model)
+    source = named[0] if named is not None else str(model)
     try:
         tok = AutoTokenizer.from_pretrained(source, local_files_only=True)
         net = AutoModelForCausalLM.from_pretrained(
@@ -222,7 +221,13 @@ def train_blue(
             f.bind(scorer)
     valid_prompts = build_prompts(ds, valid, template, history)
     validator = Validator(
-        ds, valid, valid_prompts, embedder, item_vecs, config.max_completion_length
+        ds,
+        valid,
+        valid_prompts,
+        embedder,
+        item_vecs,
+        config.max_completion_length,
+        cpu_dtype=resolve_dtype("auto") if config.bf16 else None,
     )
     callback = BlueCallback(run_dir, validator, tokenizer, config.eval_every)
     trainer.add_callback(FiniteCallback())  # first: a diverged step stops before any save
