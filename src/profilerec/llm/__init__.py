@@ -25,6 +25,8 @@ __all__ = [
 SPEC_FORMS = (
     "transformers (or smollm2): the bundled SmolLM2-135M-Instruct",
     "transformers:ID_OR_PATH: a Hugging Face model id or local folder",
+    "gemma3-270m: Gemma 3 270M base with a few-shot completion prompt (the gemma extra; "
+    "Gemma terms)",
     "openai:MODEL@BASE_URL: an OpenAI-compatible server, e.g. openai:qwen@http://localhost:8000/v1",
     "llamacpp:PATH.gguf: a GGUF file run by llama.cpp",
     "vllm:ID_OR_PATH (or vllm:bundled): vLLM's in-process engine (the vllm extra, GPU machines)",
@@ -57,6 +59,8 @@ def parse_spec(spec: str) -> GeneratorSpec:
     text = spec.strip()
     if text in ("transformers", "smollm2"):
         return GeneratorSpec("transformers")
+    if text == "gemma3-270m":
+        return GeneratorSpec("transformers", text)
     if text == "ctranslate2" or text.startswith(("ctranslate2:", "ctranslate2@")):
         from profilerec.llm.ct2 import split_compute_type
 

@@ -81,7 +81,7 @@ def _wheel_version() -> str:
         return "unknown"
 
 
-def _convert(gguf: Path, out: Path) -> None:
+def convert_gguf(gguf: Path, out: Path) -> None:
     """De-quantize the GGUF to fp32 and save an ordinary (unquantized) checkpoint."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -112,6 +112,6 @@ def bundled_smollm2_dir() -> Path:
     with console.status(
         f"Converting the bundled {gguf.name} to fp32 once (about 15-45 s) into {target}"
     ):
-        atomic_dir(target, lambda out: _convert(gguf, out))
+        atomic_dir(target, lambda out: convert_gguf(gguf, out))
     console.print(f"Cached the bundled profiler LLM at {target}", soft_wrap=True)
     return target

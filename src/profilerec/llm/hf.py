@@ -98,7 +98,7 @@ class TransformersGenerator:
         self.threads = threads
         source, base_id = self._resolve(model)
         self.tokenizer, self.model = self._load(source, model, _DTYPES[dtype], allow_download)
-        if model is not None and not Path(model).exists():
+        if model is not None and not Path(model).exists() and source == model:
             revision = getattr(self.model.config, "_commit_hash", None)
             base_id = f"{model}@{revision}" if revision else model
         if adapter is not None:
@@ -130,10 +130,11 @@ class TransformersGenerator:
     @staticmethod
     def _resolve(model: str | None) -> tuple[str, str]:
         """(what to pass to from_pretrained, the stable part of model_id)."""
-        if model is None:
-            from profilerec.llm.bundled import BUNDLED_MODEL_ID, bundled_smollm2_dir
+        from profilerec.llm.named import resolve_named
 
-            return str(bundled_smollm2_dir()), BUNDLED_MODEL_ID
+        if (named := resolve_named(model)) is not None:
+            return named
+        assert model is not None
         path = Path(model).expanduser()
         if path.exists():
             # adapter_config.json alone: an unmerged `profilerec export` (or any PEFT folder);
@@ -204,7 +205,7 @@ class TransformersGenerator:
             "do_sample": sample,
             "repetition_penalty": config.repetition_penalty,
             "pad_token_id": self.tokenizer.pad_token_id,
-            "eos_token_id": self.tokenizer.eos_token_id,
+            "eos_token_id": _stop_ids(self.model, self.tokenizer),
         }
         if config.no_repeat_ngram_size:
             settings["no_repeat_ngram_size"] = config.no_repeat_ngram_size
@@ -219,6 +220,15 @@ class TransformersGenerator:
         new_tokens = output[:, batch["input_ids"].shape[1] :]
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         return [text.strip() for text in texts]
+
+
+def _stop_ids(model: Any, tokenizer: Any) -> int | list[int]:
+    """The tokenizer's end token plus any the model's folder adds (a base model with a
+    completion template stops at the blank line after its profile: llm/gemma.py)."""
+    extra = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    extra = [] if extra is None else [extra] if isinstance(extra, int) else list(extra)
+    stops = [tokenizer.eos_token_id, *(i for i in extra if i != tokenizer.eos_token_id)]
+    return stops[0] if len(stops) == 1 else stops
 
 
 def _prepare_tokenizer(tokenizer: Any, name: str) -> None:
