@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -55,26 +57,27 @@ def test_disjoint_users_drops_every_training_user() -> None:
         disjoint_users(_valid(), pl.DataFrame({"user_id": [f"u{i}" for i in range(10)]}))
 
 
-def test_merged_copy_generates_what_the_unmerged_policy_does() -> None:
-    """Validation profiles with a merged copy (the test-time model), the policy untouched."""
+def test_test_time_model_generates_what_the_policy_does(tiny_lm_dir: Path) -> None:
+    """Validation profiles with the model profile --adapter builds; the policy untouched."""
     import torch
     from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from profilerec.llm.base import GenerationConfig
     from profilerec.llm.hf import TransformersGenerator
-    from profilerec.llm.tiny import tiny_causal_lm
-    from profilerec.methods.blue.validation import _merged
+    from profilerec.methods.blue.validation import _test_time
 
-    model, tok = tiny_causal_lm()
+    model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
+    tok = AutoTokenizer.from_pretrained(tiny_lm_dir)
     torch.manual_seed(0)
     cfg = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
     policy = get_peft_model(model, cfg)
     prompts = [[{"role": "user", "content": f"items {i} and {i + 1}"}] for i in range(3)]
     config = GenerationConfig(max_new_tokens=8)
     before = [p.detach().clone() for p in policy.parameters()]
-    merged = _merged(policy, "float32")
+    gen = _test_time(policy, str(tiny_lm_dir), "float32")
     want = TransformersGenerator.wrap(policy, tok, "p").generate(prompts, config)
-    got = TransformersGenerator.wrap(merged, tok, "m").generate(prompts, config)
-    assert got == want
+    assert gen.generate(prompts, config) == want
+    assert "+adapter:" in gen.model_id
     assert all(torch.equal(a, b) for a, b in zip(before, policy.parameters(), strict=True))
-    assert _merged(policy, "bfloat16").dtype == torch.bfloat16
+    assert not any("lora" in n for n, _ in gen.model.named_modules())

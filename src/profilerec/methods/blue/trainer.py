@@ -227,7 +227,7 @@ def train_blue(
         embedder,
         item_vecs,
         config.max_completion_length,
-        cpu_dtype=resolve_dtype("auto") if config.bf16 else None,
+        test_time=(model_source, resolve_dtype("auto") if config.bf16 else "float32"),
     )
     callback = BlueCallback(run_dir, validator, tokenizer, config.eval_every)
     trainer.add_callback(FiniteCallback())  # first: a diverged step stops before any save
