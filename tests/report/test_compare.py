@@ -14,9 +14,11 @@ from profilerec.errors import UserError
 from profilerec.report.compare import (
     markers,
     paired,
+    paired_table,
     replace_block,
     results_table,
     section,
+    slice_examples,
     slice_table,
 )
 
@@ -140,8 +142,11 @@ def test_replace_block_rewrites_only_its_block() -> None:
         replace_block(page + page, "Gift", "x")
 
 
-def test_cli_writes_the_block_and_runs_paired_tests(tmp_path: Path) -> None:
-    from bad_input._cli import assert_error, run_cli
+def test_cli_writes_the_block_and_runs_paired_tests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bad_input._cli import run_cli
+    from profilerec.cli.compare import compare
 
     run = tmp_path / "eval"
     run.mkdir()
@@ -151,17 +156,29 @@ def test_cli_writes_the_block_and_runs_paired_tests(tmp_path: Path) -> None:
     page = tmp_path / "results.md"
     page.write_text(f"# Results\n\n{begin}\n(placeholder)\n{end}\n\nnotes stay\n")
 
-    done = run_cli("compare", run, "--write", page, "--name", "Demo", "--slices")
+    # One run as a user does (a subprocess: slow on a loaded machine, so only one).
+    done = run_cli("compare", run, "--write", page, "--name", "Demo", "--slices", timeout=600)
     assert done.returncode == 0, done.stderr
     text = page.read_text()
     assert "(placeholder)" not in text and text.endswith(f"{end}\n\nnotes stay\n")
     assert "| **sasrec** (best ID) |" in text and "NDCG@10 per slice" in text
 
-    shown = run_cli("compare", run, "--pair", "good:bad", "--by-user")
-    assert shown.returncode == 0, shown.stderr
-    assert "| good | bad | ndcg@10 | +1.0000" in shown.stdout and "| 10 |" in shown.stdout
-    assert_error(run_cli("compare", tmp_path), "no metrics.json")
-    assert_error(run_cli("compare", run, "--pair", "good"), "expected METHOD:REFERENCE")
+    # The rest in process: the command function with every option given.
+    options: dict[str, Any] = dict(
+        pair=None, k=10, by_user=False, reference_from=None, dataset=None, metric=None,
+        slices=False, write=None, name=None,
+    )  # fmt: skip
+    compare(run, **{**options, "pair": ["good:bad"], "by_user": True})
+    shown = capsys.readouterr().out
+    assert "| good | bad | ndcg@10 | +1.0000" in shown and "| 10 |" in shown
+    with pytest.raises(UserError, match=r"no metrics\.json"):
+        compare(tmp_path, **options)
+    with pytest.raises(UserError, match="expected METHOD:REFERENCE"):
+        compare(run, **{**options, "pair": ["good"]})
+    with pytest.raises(UserError, match="--dataset only slices"):
+        compare(run, **{**options, "dataset": tmp_path})
+    with pytest.raises(UserError, match="found no"):
+        compare(run, **{**options, "write": page, "name": "Other"})
 
 
 def test_slices_of_a_pte_run_come_from_slices_json(tmp_path: Path) -> None:
@@ -173,3 +190,33 @@ def test_slices_of_a_pte_run_come_from_slices_json(tmp_path: Path) -> None:
     assert parts[0] == "Slice tail_items (3 examples):" and len(parts) == 2
     assert "| sasrec+pte | 0.2000 |" in parts[1]
     assert _slice_parts(tmp_path / "none", {"metrics": {}}, ["ndcg@10"]) == []
+
+
+def test_paired_per_slice_uses_evaluates_own_slices(tmp_path: Path) -> None:
+    from _datasets import write_dataset
+
+    # "a" is bought by every user (warm); "z" only once, as u0's test target (cold).
+    sequences = {f"u{i}": ["a", f"b{i}", "c", "a" if i else "z"] for i in range(6)}
+    ds = write_dataset(tmp_path / "data", sequences)
+    result = {"config": {"split": "test", "cold_item_max": 1, "short_history_max": 2}}
+    by_slice = slice_examples(ds, result)
+    test = ds.split("test").sort("example_id")
+    assert by_slice["overall"] == test["example_id"].to_list()
+    cold = test.filter(test["item_id"] == "z")["example_id"].to_list()
+    assert by_slice["cold_items"] == cold and by_slice["short_history"] == []
+
+    ids = test["example_id"].to_list()
+    frame = pl.DataFrame(
+        [("good", i, f"u{n}", 1) for n, i in enumerate(ids)]
+        + [("bad", i, f"u{n}", 99) for n, i in enumerate(ids)],
+        schema=["method", "example_id", "user_id", "target_rank"],
+        orient="row",
+    )
+    rows = paired(frame, "good", "bad", slices=by_slice)
+    assert {p.slice for p in rows} == {"overall", "cold_items", "tail_items", "rest"} - {
+        name for name, members in by_slice.items() if not members
+    }
+    assert [p.n for p in rows if p.slice == "cold_items"] == [1, 1]
+    table = paired_table(rows)
+    assert table.startswith("| slice | method | vs |") and "| cold_items | good | bad |" in table
+    assert not paired_table(paired(frame, "good", "bad")).startswith("| slice")

@@ -97,6 +97,15 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --pair: the prepared dataset EVAL_DIR evaluated; each test is repeated on "
+            "evaluate's slices (cold items, short history, long tail, rest), rebuilt with the "
+            "evaluation's own thresholds.",
+            show_default=False,
+        ),
+    ] = None,
     metric: Annotated[
         list[str] | None,
         typer.Option(help="Table columns (repeatable); default recall@10 and ndcg@10."),
@@ -127,26 +136,32 @@ def compare(
     from profilerec.atomic import write_text_atomic
     from profilerec.report.compare import (
         DEFAULT_METRICS,
-        PAIRED_HEADER,
         paired,
-        paired_row,
+        paired_table,
         replace_block,
         section,
+        slice_examples,
     )
 
     result = _load(eval_dir)
     parts = [section(result, metric or DEFAULT_METRICS)]
     if slices:
         parts += _slice_parts(eval_dir, result, metric or DEFAULT_METRICS)
+    if dataset is not None and not pair:
+        raise UserError("--dataset only slices --pair tests: add --pair METHOD:REFERENCE")
     if pair:
+        from profilerec.data.dataset import Dataset
+
         ranks = _ranks(eval_dir)
         ref = _ranks(reference_from) if reference_from else None
-        rows = [PAIRED_HEADER]
+        by_slice = slice_examples(Dataset.load(dataset), result) if dataset else None
+        rows = []
         for method, reference in _pairs(pair):
-            found = paired(ranks, method, reference, k=k, by_user=by_user, reference_ranks=ref)
-            rows += [paired_row(p) for p in found]
+            rows += paired(
+                ranks, method, reference, k=k, by_user=by_user, reference_ranks=ref, slices=by_slice
+            )
         unit = "users" if by_user else "examples"
-        parts += [f"Paired bootstrap, {unit} resampled (n counts {unit}):", "\n".join(rows)]
+        parts += [f"Paired bootstrap, {unit} resampled (n counts {unit}):", paired_table(rows)]
     text = "\n\n".join(parts)
     if write is None:
         typer.echo(text)

@@ -11,7 +11,7 @@ hand-made fixtures.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,8 @@ from profilerec.report.verdict import method_label, verdict
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from profilerec.data.dataset import Dataset
 
 #: The metrics the results table shows unless told otherwise.
 DEFAULT_METRICS = ("recall@10", "ndcg@10")
@@ -153,12 +155,8 @@ class Paired:
     detectable: float
     #: Examples, or users when users were resampled.
     n: int
-
-
-PAIRED_HEADER = (
-    "| method | vs | metric | mean diff [95% CI] | p | detectable | n |\n"
-    "|---|---|---|---|---|---:|---:|"
-)
+    #: The evaluation slice the test ran on ("" for every example).
+    slice: str = ""
 
 
 def paired(
@@ -169,16 +167,17 @@ def paired(
     k: int = 10,
     by_user: bool = False,
     reference_ranks: pl.DataFrame | None = None,
+    slices: Mapping[str, Collection[int]] | None = None,
 ) -> list[Paired]:
     """Recall@k and NDCG@k of ``method`` minus ``reference`` (paired bootstrap).
 
     ``reference_ranks`` reads the reference from another evaluation of the same examples
     (e.g. the same method under another embedder); ``by_user`` resamples whole users, for
-    splits where a user has several correlated test examples.
+    splits where a user has several correlated test examples. ``slices`` (name -> example
+    ids, see :func:`slice_examples`) repeats the test on each slice: text is expected to win
+    on cold items and short histories even where it loses overall.
     """
     import polars as pl
-
-    from profilerec.retrieval import NDCG, Recall, paired_bootstrap
 
     ref = ranks if reference_ranks is None else reference_ranks
     for name, frame in ((method, ranks), (reference, ref)):
@@ -195,6 +194,25 @@ def paired(
     )
     if both.height == 0:
         raise UserError(f"{method!r} and {reference!r} share no example")
+    parts = (
+        {"": both}
+        if slices is None
+        else {
+            name: both.filter(pl.col("example_id").is_in(list(ids))) for name, ids in slices.items()
+        }
+    )
+    rows = []
+    for name, part in parts.items():
+        if part.height:
+            rows += _paired_rows(part, method, reference, k, by_user, name)
+    return rows
+
+
+def _paired_rows(
+    both: pl.DataFrame, method: str, reference: str, k: int, by_user: bool, name: str
+) -> list[Paired]:
+    from profilerec.retrieval import NDCG, Recall, paired_bootstrap
+
     a, b = both["a"].to_numpy(), both["b"].to_numpy()
     groups = both["user_id"].to_numpy() if by_user else None
     n = both["user_id"].n_unique() if by_user else both.height
@@ -212,16 +230,57 @@ def paired(
                 d.p_value,
                 d.detectable(),
                 n,
+                name,
             )
         )
     return rows
 
 
-def paired_row(p: Paired) -> str:
-    return (
-        f"| {p.method} | {p.reference} | {p.metric} | {p.mean_diff:+.4f} "
-        f"[{p.low:+.4f}, {p.high:+.4f}] | {fmt_p(p.p_value)} | {p.detectable:.4f} | {p.n} |"
+def paired_table(rows: Sequence[Paired]) -> str:
+    """The markdown table of :func:`paired` rows; a slice column when any row has one."""
+    sliced = any(p.slice for p in rows)
+    head = ["slice"] if sliced else []
+    head += ["method", "vs", "metric", "mean diff [95% CI]", "p", "detectable", "n"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * (len(head) - 2) + "---:|---:|"]
+    for p in rows:
+        cells = [p.slice] if sliced else []
+        cells += [
+            p.method,
+            p.reference,
+            p.metric,
+            f"{p.mean_diff:+.4f} [{p.low:+.4f}, {p.high:+.4f}]",
+            fmt_p(p.p_value),
+            f"{p.detectable:.4f}",
+            str(p.n),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def slice_examples(dataset: Dataset, result: Mapping[str, Any]) -> dict[str, list[int]]:
+    """The example ids of each slice exactly as ``evaluate`` drew them for ``result``.
+
+    The thresholds come from ``result["config"]`` and, after ``--refit``, the slices are
+    defined on what the refitted models learned from (training plus validation), as in
+    ``evaluate``; an evaluation limited to its first N examples keeps those N.
+    """
+    from profilerec.evaluate.slices import evaluate_slice_masks
+
+    config = result.get("config") or {}
+    split = str(config.get("split") or result.get("split") or "test")
+    examples = dataset.split(split).sort("example_id")
+    if config.get("limit"):
+        examples = examples.head(int(config["limit"]))
+    fit = dataset.with_valid_as_train() if config.get("refit") and split == "test" else dataset
+    masks = evaluate_slice_masks(
+        fit,
+        examples,
+        cold_item_max=int(config.get("cold_item_max", 5)),
+        short_history_max=int(config.get("short_history_max", 2)),
+        tail_item_frac=float(config.get("tail_item_frac", 0.8)),
     )
+    ids = examples["example_id"].to_numpy()
+    return {name: ids[mask].tolist() for name, mask in masks.items()}
 
 
 def markers(name: str) -> tuple[str, str]:
