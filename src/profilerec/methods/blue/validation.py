@@ -89,7 +89,7 @@ class Validator:
         self.items = item_vectors
         self.targets = [ds.item_index[i] for i in examples["item_id"]]
         self.masks = ds.seen_before(examples)
-        # greedy at the default penalty unless told otherwise (scripts/decode_sweep.py)
+        # greedy at the default penalty unless told otherwise (research/blue/decode_sweep.py)
         self.gen_config = generation or GenerationConfig(max_new_tokens=max_new_tokens)
 
     def __call__(self, model: Any, tokenizer: Any) -> tuple[dict[str, float], pl.DataFrame]:
