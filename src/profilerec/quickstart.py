@@ -18,6 +18,7 @@ from profilerec.embed.base import Embedder
 from profilerec.evaluate.stage import EvaluateConfig, run_evaluate
 from profilerec.llm.base import GenerationConfig, Generator
 from profilerec.methods.blue.config import BlueConfig
+from profilerec.profile.runs import ProfilerRun
 from profilerec.profile.stage import ProfileConfig, load_profiles, run_profile
 
 
@@ -104,7 +105,9 @@ def run_quickstart(
         console.rule(f"3/{steps} train the profiler with BLUE (GRPO)")
         run = out_dir / "train" / "blue"
         train_blue(ds, embedder, run, config.blue)
-        blue_prof = dataclasses.replace(prof, method="blue")
+        # asked in the format the run trained on, as `profile --adapter` and Profiler.from_run do
+        history = ProfilerRun.read(run).history_format()
+        blue_prof = dataclasses.replace(prof, method="blue", history=history)
         path = run_profile(
             ds, generator(run / ADAPTER_DIR), out_dir / "profiles" / "blue", blue_prof
         )
