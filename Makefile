@@ -19,11 +19,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(VENV)/bin/profilerec quickstart --out $(OUT)
 
-# The HTTP API and web page on the demo data (http://127.0.0.1:8000/): uses $(OUT)/dataset and
-# $(OUT)/profiles/zero_shot from `make demo` when present, else prepares the dataset and serves without profiles.
+# The HTTP API and web page on the demo data (http://127.0.0.1:8000/): after `make demo`, every
+# method of its evaluation ($(OUT)/metrics.json) with every profile set in $(OUT)/profiles;
+# else prepares the dataset and serves the untuned methods without profiles.
+SERVE_SETS = $(patsubst $(OUT)/profiles/%/profiles.parquet,%,$(wildcard $(OUT)/profiles/*/profiles.parquet))
 serve: setup
 	@test -f $(OUT)/dataset/manifest.json || $(VENV)/bin/profilerec prepare --demo --out $(OUT)/dataset
-	$(VENV)/bin/profilerec serve $(OUT)/dataset $(if $(wildcard $(OUT)/profiles/zero_shot/profiles.parquet),--profiles zero_shot=$(OUT)/profiles/zero_shot)
+	$(VENV)/bin/profilerec serve $(OUT)/dataset $(foreach s,$(SERVE_SETS),--profiles $(s)=$(OUT)/profiles/$(s)) $(if $(wildcard $(OUT)/metrics.json),--evaluation $(OUT))
 
 test: setup
 	bash scripts/test-deps.sh

@@ -13,7 +13,7 @@ from bad_input._inproc import no_model, run_main
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--hybrid-weight", "1.5"], "--hybrid-weight must be in [0, 1], got 1.5"),
+        (["--evaluation", "/nonexistent/eval"], "--evaluation /nonexistent/eval: cannot read"),
         (["--queue", "0"], "--queue must be at least 1"),
         (["--port", "70000"], "--port must be 0..65535, got 70000"),
         (["--profiles", "zs"], "--profiles needs NAME=DIR, got 'zs'"),

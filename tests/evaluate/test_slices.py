@@ -138,7 +138,9 @@ def test_evaluate_slices_on_hand_made_cases(hand: Dataset) -> None:
 
     test = hand.split("test").sort("user_id")  # uA h (0 in training, 7 earlier), uB y (0, 3),
     # uC b (3, 2 earlier), uD e (1, 4)
-    masks = evaluate_slice_masks(hand, test, cold_item_max=0, tail_item_frac=0.2)
+    masks = evaluate_slice_masks(
+        hand, test, cold_item_max=0, short_history_max=2, tail_item_frac=0.2
+    )
     assert tuple(masks) == EVAL_SLICES
     assert masks["cold_items"].tolist() == [True, True, False, False]
     assert masks["short_history"].tolist() == [False, False, True, False]
@@ -152,3 +154,13 @@ def test_evaluate_slices_on_hand_made_cases(hand: Dataset) -> None:
     ]
     with pytest.raises(UserError, match="short_history_max"):
         evaluate_slice_masks(hand, test, short_history_max=0)
+
+
+def test_the_default_short_history_slice_is_not_empty_on_the_demo(demo_dataset: Path) -> None:
+    """Under the 5-core every demo test example has at least 4 earlier items: the former
+    threshold (2) left ``short_history`` empty on every 5-core dataset (issue 33)."""
+    from profilerec.evaluate.slices import evaluate_slice_masks
+
+    ds = Dataset.load(demo_dataset)
+    masks = evaluate_slice_masks(ds, ds.split("test"))
+    assert 0 < int(masks["short_history"].sum()) < ds.split("test").height

@@ -64,18 +64,26 @@ class GatedGenerator:
         return self.inner.generate(prompts, config)  # type: ignore[attr-defined]
 
 
+#: The methods of the served evaluation: every kind the registry has (SASRec for a few
+#: epochs: the test is of parity, not of SASRec's quality).
+EVALUATED = ("popularity", "itemknn", "sasrec", "history_text", "mean_history", "hybrid")
+
+
 @pytest.fixture(scope="session")
 def tiny_profiles(
     demo_dataset: Path, tiny_lm_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """A real profile set written by the tiny generator for every test user."""
+    """A real profile set written by the tiny generator for every valid and test example
+    (validation: the hybrid's weight is tuned on it)."""
     from profilerec.data.dataset import Dataset
     from profilerec.llm import load_generator
     from profilerec.profile.stage import ProfileConfig, run_profile
 
     out = tmp_path_factory.mktemp("serve_profiles") / "zero_shot"
     gen = load_generator(f"transformers:{tiny_lm_dir}", batch_size=64)
-    config = ProfileConfig(batch_size=64, generation=GenerationConfig(max_new_tokens=8))
+    config = ProfileConfig(
+        splits=("valid", "test"), batch_size=64, generation=GenerationConfig(max_new_tokens=8)
+    )
     run_profile(Dataset.load(demo_dataset), gen, out, config, progress=False)
     return out
 
@@ -104,14 +112,39 @@ def serve_parts(
 
 
 @pytest.fixture(scope="session")
-def state(serve_parts: dict[str, object]) -> object:
-    from profilerec.serve.state import build_state
+def evaluation(serve_parts: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``evaluate`` of the demo with the tiny profile set: what the server then serves."""
+    import polars as pl
+
+    from profilerec.data.dataset import Dataset
+    from profilerec.evaluate.stage import EvaluateConfig, run_evaluate
+
+    out = tmp_path_factory.mktemp("serve_eval") / "eval"
+    profiles = pl.read_parquet(serve_parts["profiles"]["zs"] / "profiles.parquet")  # type: ignore[index, operator]
+    config = EvaluateConfig(
+        methods=EVALUATED, tune=False, bootstrap=10, baseline_params={"sasrec": {"epochs": 3}}
+    )
+    run_evaluate(
+        Dataset.load(serve_parts["dataset"]),  # type: ignore[arg-type]
+        serve_parts["embedder"],  # type: ignore[arg-type]
+        out,
+        config,
+        {"zs": profiles},
+        progress=False,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def state(serve_parts: dict[str, object], evaluation: Path) -> object:
+    from profilerec.serve.load import build_state
 
     return build_state(
         serve_parts["dataset"],  # type: ignore[arg-type]
         serve_parts["embedder"],  # type: ignore[arg-type]
         profiles=serve_parts["profiles"],  # type: ignore[arg-type]
         generator=serve_parts["generator"],  # type: ignore[arg-type]
+        evaluation=evaluation,
     )
 
 

@@ -68,3 +68,37 @@ def test_page_opens_a_user_switches_methods_and_profiles_a_pasted_history(
         browser.close()
     # The failed fetch logs one console error (the 401 response); nothing else may.
     assert [e for e in errors if "401" not in e] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "rendered"),
+    [
+        ("/docs", "document.querySelectorAll('.swagger-ui .opblock').length >= 7"),
+        ("/redoc", "document.body.innerText.includes('/v1/users/{user_id}/recommendations')"),
+    ],
+)
+def test_api_docs_render_with_no_network(server: str, path: str, rendered: str) -> None:
+    """Issue 33: /docs and /redoc were blank offline (Swagger UI and ReDoc came from a CDN).
+    Every request leaving this server is refused here, and both pages still render."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    args = [f for f in FLAGS if f not in ("--headless", "--enable-logging=stderr", "--v=0")]
+    outside: list[str] = []
+
+    def only_local(route: object) -> None:
+        url = route.request.url  # type: ignore[attr-defined]
+        if url.startswith(server):
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            outside.append(url)
+            route.abort()  # type: ignore[attr-defined]
+
+    with tempfile.TemporaryDirectory() as profile, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=args
+        )
+        page = browser.new_page()
+        page.route("**/*", only_local)
+        page.goto(server + path)
+        page.wait_for_function(rendered, timeout=60_000)
+        browser.close()
+    assert [u for u in outside if not u.startswith("data:")] == []

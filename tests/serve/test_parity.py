@@ -1,10 +1,12 @@
-"""The server ranks as ``evaluate`` did (issue 33): for every served method whose evaluated
-counterpart is in ranks.parquet, the served top-10 of every test user equals evaluate's
-``top10`` for the same example; the hybrid is served at the weight evaluate tuned; a hybrid's
-explanation adds up to its score."""
+"""The server ranks as ``evaluate`` did (issues 33, 37): it offers exactly the methods the
+evaluation reports (SASRec and every tuned hybrid included), and for each of them the
+served top-10 of every test user equals evaluate's ``top10`` for the same example; a
+hybrid's explanation adds up to its score."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,99 +14,87 @@ from typing import Any
 import polars as pl
 import pytest
 
-from profilerec.llm.base import GenerationConfig
-
-#: served method -> evaluate's name for it ("zs" is the profile set)
-SERVED_AS = {
-    "profile:zs": "zs",
-    "hybrid:zs": "hybrid+zs",
-    "history_text": "history_text",
-    "mean_history": "mean_history",
-    "itemknn": "itemknn",
-    "popularity": "popularity",
-}
+from profilerec.serve.recommend import recommend_user
 
 
-@pytest.fixture(scope="module")
-def evaluated(
-    demo_dataset: Path,
-    tiny_lm_dir: Path,
-    serve_parts: dict[str, Any],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, pl.DataFrame, dict[str, Any]]:
-    """Tiny profiles of the valid and test splits, evaluated with item-kNN and the hybrid."""
-    import json
+def test_the_evaluated_methods_are_served_under_their_names(state: Any, evaluation: Path) -> None:
+    metrics = json.loads((evaluation / "metrics.json").read_text())
+    assert set(state.methods()) == set(metrics["metrics"])
+    assert {"sasrec", "hybrid", "hybrid+zs", "zs", "history+zs"} <= set(state.methods())
+    for name in ("hybrid", "hybrid+zs"):  # evaluate's ID model and weight, and its label
+        served, record = state.served[name], metrics["tuning"][name]
+        assert (served.weight, served.id_model) == (record["chosen"]["weight"], record["id_model"])
+        assert served.label == f"hybrid({record['id_model']} + {served.method.text_side}, " + (
+            f"w={record['chosen']['weight']:g})"
+        )
 
+
+def test_every_served_method_ranks_as_evaluate_did(state: Any, evaluation: Path) -> None:
+    differ = differing(state, pl.read_parquet(evaluation / "ranks.parquet"))
+    assert differ == dict.fromkeys(state.methods(), 0), f"users that differ, of {len(state.users)}"
+
+
+def test_a_refitted_evaluation_is_served_as_it_ranked(
+    serve_parts: dict[str, Any], tmp_path: Path
+) -> None:
+    """``evaluate --refit`` ranks test with each ID model refitted on train + valid (the
+    hybrid too, at the weight chosen with the train-only fit): the server refits the same."""
     from profilerec.data.dataset import Dataset
     from profilerec.evaluate.stage import EvaluateConfig, run_evaluate
-    from profilerec.llm import load_generator
-    from profilerec.profile.stage import ProfileConfig, run_profile
+    from profilerec.serve.load import build_state
 
-    ds = Dataset.load(demo_dataset)
-    root = tmp_path_factory.mktemp("parity")
-    gen = load_generator(f"transformers:{tiny_lm_dir}", batch_size=64)
-    config = ProfileConfig(splits=("valid", "test"), batch_size=64,
-                           generation=GenerationConfig(max_new_tokens=8))  # fmt: skip
-    run_profile(ds, gen, root / "zs", config, progress=False)
-    profiles = pl.read_parquet(root / "zs" / "profiles.parquet")
-    methods = ("popularity", "itemknn", "history_text", "mean_history", "hybrid")
-    run_evaluate(ds, serve_parts["embedder"], root / "eval",
-                 EvaluateConfig(methods=methods, tune=False, bootstrap=10),
-                 {"zs": profiles}, progress=False)  # fmt: skip
-    metrics = json.loads((root / "eval" / "metrics.json").read_text())
-    return root / "zs", pl.read_parquet(root / "eval" / "ranks.parquet"), metrics
+    methods = ("itemknn", "sasrec", "mean_history", "hybrid")
+    config = EvaluateConfig(methods=methods, tune=False, bootstrap=10, refit=True,
+                            baseline_params={"sasrec": {"epochs": 3}})  # fmt: skip
+    ds = Dataset.load(serve_parts["dataset"])
+    run_evaluate(ds, serve_parts["embedder"], tmp_path, config, progress=False)
+    st = build_state(ds.root, serve_parts["embedder"], evaluation=tmp_path)
+    assert st.methods() == list(methods)
+    differ = differing(st, pl.read_parquet(tmp_path / "ranks.parquet"))
+    assert differ == dict.fromkeys(methods, 0), f"users that differ, of {len(st.users)}"
 
 
-@pytest.fixture(scope="module")
-def parity_state(serve_parts: dict[str, Any], evaluated: Any) -> Any:
-    from profilerec.serve.state import build_state
-
-    folder, _, metrics = evaluated
-    weight = metrics["tuning"]["hybrid+zs"]["chosen"]["weight"]
-    assert metrics["tuning"]["hybrid+zs"]["id_model"] == "itemknn"
-    return build_state(serve_parts["dataset"], serve_parts["embedder"],
-                       profiles={"zs": folder}, hybrid_weight=weight)  # fmt: skip
-
-
-def test_every_served_method_ranks_as_evaluate_did(parity_state: Any, evaluated: Any) -> None:
-    _, ranks, _ = evaluated
-    st = parity_state
-    assert set(SERVED_AS) == set(st.methods())
+def differing(state: Any, ranks: pl.DataFrame) -> dict[str, int]:
+    """Per served method, how many stored users' top-10 differ from ``ranks.parquet``'s."""
     differ = {}
-    for served, name in SERVED_AS.items():
-        expected = dict(ranks.filter(pl.col("method") == name).select("user_id", "top10").rows())
-        assert len(expected) == len(st.users)
-        differ[served] = sum(
-            [st.ds.item_ids[i] for i in st.recommend_user(u, served, 10).items] != expected[u]
-            for u in st.users
+    for method in state.methods():
+        rows = ranks.filter(pl.col("method") == method).select("user_id", "top10").rows()
+        expected = dict(rows)
+        assert len(expected) == len(state.users), method
+        differ[method] = sum(
+            [state.ds.item_ids[i] for i in recommend_user(state, u, method, 10).items]
+            != expected[u]
+            for u in state.users
         )
-    assert differ == dict.fromkeys(SERVED_AS, 0), f"users that differ, of {len(st.users)}"
+    return differ
 
 
-def test_hybrid_explanations_add_up(parity_state: Any) -> None:
-    st = parity_state
-    tuned, st.hybrid_weight = st.hybrid_weight, 0.3  # a weight that fuses both sides
+@pytest.mark.parametrize("name", ["hybrid", "hybrid+zs"])
+def test_hybrid_explanations_add_up(state: Any, name: str) -> None:
+    from profilerec.serve.ranked import build_output, stored_inputs
+
+    tuned, out = state.served[name], state.outputs[name]
+    if tuned.weight in (0.0, 1.0):  # the tuned weight serves one side's raw scores, said so
+        why = recommend_user(state, state.users[0], name, 3).why
+        assert all(w.endswith(f"(hybrid weight {tuned.weight:g})") for w in why)
+    state.served[name] = dataclasses.replace(tuned, weight=0.3)  # a weight fusing both sides
+    state.outputs[name] = build_output(state.served[name], stored_inputs(state))
     try:
-        check_sums(st)
+        check_sums(state, name)
     finally:
-        st.hybrid_weight = tuned
-    if tuned in (0.0, 1.0):  # the tuned weight serves one side's raw scores, said as such
-        why = st.recommend_user(st.users[0], "hybrid:zs", 3).why
-        assert all(w.endswith(f"(hybrid weight {tuned:g})") for w in why)
+        state.served[name], state.outputs[name] = tuned, out
 
 
-def check_sums(st: Any) -> None:
+def check_sums(st: Any, name: str) -> None:
     number = r"(-?\d+\.\d+|-?\d+)"
-    pattern = re.compile(
-        rf"fused {number} = {number} x {number} \(item-kNN .*\) \+ {number} x {number} "
-    )
+    pattern = re.compile(rf"fused {number} = {number} x {number} \(.*\) \+ {number} x {number} ")
     checked = 0
     for user in st.users[:20]:
-        for why in st.recommend_user(user, "hybrid:zs", 10).why:
+        for why in recommend_user(st, user, name, 60).why:  # past the stored k: ranked anew
             found = pattern.match(why)
             assert found, why
             total, a, x, b, y = map(float, found.groups())
             assert a + b == pytest.approx(1.0)
             assert total == pytest.approx(a * x + b * y, abs=2e-3), why
             checked += 1
-    assert checked == 200
+    assert checked == 20 * 60

@@ -17,11 +17,11 @@ from serve.conftest import running
 def test_a_user_id_with_a_slash_is_served(tmp_path: Path) -> None:
     pytest.importorskip("uvicorn")
     from profilerec.serve.app import create_app
-    from profilerec.serve.state import build_state
+    from profilerec.serve.load import build_state
 
     seqs = {"shop/42": ["lipstick", "shampoo", "socks", "tent"], "u2": ["coffee", "guitar", "tent"]}
     ds = write_dataset(tmp_path / "data", seqs, catalogue=AXES, with_valid=False)
-    state = build_state(ds.root, KeywordEmbedder(), baselines=(), generator=None)
+    state = build_state(ds.root, KeywordEmbedder(), generator=None)
     with running(create_app(lambda: state)) as base:
         listed = httpx.get(f"{base}/v1/users").json()
         users = listed["users"] if isinstance(listed, dict) else listed

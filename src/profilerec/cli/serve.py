@@ -43,13 +43,15 @@ def serve(
     queue: Annotated[
         int, typer.Option(help="Profile generations waiting or running before 503 + Retry-After.")
     ] = 4,
-    hybrid_weight: Annotated[
-        float,
+    evaluation: Annotated[
+        Path | None,
         typer.Option(
-            help="Text weight of hybrid:NAME (item-kNN fused with profile set NAME); "
-            "take the one `evaluate` tuned on validation."
+            help="An evaluate folder (or its metrics.json): serve exactly the methods it reports "
+            "(SASRec and tuned hybrids included), fitted and weighted as it chose them. "
+            "Without it: popularity, item-kNN, history_text, mean_history and the profile "
+            "sets, untuned, no hybrid."
         ),
-    ] = 0.5,
+    ] = None,
 ) -> None:
     """Serve profiles and recommendations over HTTP, with a web page at /."""
     try:
@@ -71,7 +73,7 @@ def serve(
         port=port,
         api_key_env=api_key_env,
         queue_capacity=queue,
-        hybrid_weight=hybrid_weight,
+        evaluation=evaluation,
     )
     run_server(
         config,

@@ -24,12 +24,29 @@ from profilerec.recsys.baselines import build_baseline
 ScoreChunk = Callable[[int, int], torch.Tensor]
 
 
+#: ID baselines fitted with ``seed`` (the others are deterministic without one).
+SEEDED = ("popularity", "als", "bpr", "sasrec")
+
+
+@dataclass(frozen=True)
+class FusedParts:
+    """A hybrid's two sides, kept so a server can say what each added to a fused score."""
+
+    #: The ID model's raw scores per row range.
+    id_scores: ScoreChunk
+    #: ``[n_examples, n_items]`` cosine of the text side's user vector to each item.
+    text_scores: torch.Tensor
+    weight: float
+
+
 @dataclass
 class MethodOutput:
     vectors: np.ndarray | None = None
     scores: ScoreChunk | None = None
     #: The text embedded per example (text methods only), for the report.
     texts: list[str] | None = None
+    #: A hybrid's sides (``fused_output``), for explanations.
+    fused: FusedParts | None = None
 
 
 def history_for_embedding(ds: Dataset, examples: pl.DataFrame, max_items: int = 20) -> list[str]:
@@ -130,8 +147,7 @@ def id_baselines(
     records: dict[str, Any] = {}
     with progress_bar("ID baselines", len(names), enabled=progress) as bar:
         for name in names:
-            fixed = {"seed": seed} if name in ("popularity", "als", "bpr", "sasrec") else {}
-            fixed |= (params or {}).get(name, {})
+            fixed = fixed_params(name, seed, params)
             earlier = (reuse or {}).get(name)
             if earlier is not None:
                 models[name] = build_baseline(name, **(fixed | earlier["chosen"])).fit(ds)
@@ -150,7 +166,7 @@ def id_baselines(
                 scorer, records[name]["refit"] = refit(models[name], name, fixed, refit_on)
                 if refitted is not None:
                     refitted[name] = scorer
-            outputs[name] = MethodOutput(scores=_scorer(scorer, histories))
+            outputs[name] = MethodOutput(scores=id_scores(scorer, histories))
             bar.advance()
     return outputs, models, records
 
@@ -162,53 +178,74 @@ def refit(model: Any, name: str, fixed: dict[str, Any], data: Dataset) -> tuple[
     return again, {"params": params, "on": "train + valid examples"}
 
 
-def _scorer(model: Any, histories: list[list[int]]) -> ScoreChunk:
+def fixed_params(
+    name: str, seed: int, params: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The parameters evaluate fixes for ``name`` at every grid point (seed, ``baseline_params``);
+    a server refitting an evaluated baseline needs exactly these, or it fits another model."""
+    return ({"seed": seed} if name in SEEDED else {}) | (params or {}).get(name, {})
+
+
+def id_scores(model: Any, histories: list[list[int]]) -> ScoreChunk:
+    """An ID model's scores for ``histories[start:stop]`` (each the whole past, oldest first)."""
     return lambda start, stop: model.score(histories[start:stop])
 
 
-def hybrid(
+def _text_scores(vectors: np.ndarray, item_vecs: np.ndarray) -> torch.Tensor:
+    """Cosine of each user vector to each item (both normalised), as the hybrid fuses it."""
+    items = torch.nn.functional.normalize(torch.from_numpy(item_vecs).float(), dim=1)
+    users = torch.from_numpy(np.asarray(vectors, dtype=np.float32))
+    return torch.nn.functional.normalize(users, dim=1) @ items.T
+
+
+def fused_output(
+    model: Any,
+    histories: list[list[int]],
+    text_vectors: np.ndarray,
+    item_vecs: np.ndarray,
+    w: float,
+) -> MethodOutput:
+    """``recsys.hybrid.fuse`` of ``model`` and a text side at weight ``w``: what ``evaluate``
+    ranks a hybrid by and what ``serve`` ranks the same hybrid by."""
+    from profilerec.recsys.hybrid import fuse
+
+    text = _text_scores(text_vectors, item_vecs)
+    scores = id_scores(model, histories)
+    return MethodOutput(
+        scores=lambda a, b: fuse(scores(a, b), text[a:b], w),
+        fused=FusedParts(scores, text, w),
+    )
+
+
+def tune_hybrid_weight(
     ds: Dataset,
-    examples: pl.DataFrame,
     model: Any,
     item_vecs: np.ndarray,
     text_vectors: Callable[[pl.DataFrame], np.ndarray],
     text_method: str,
     valid: pl.DataFrame | None = None,
-    test_model: Any = None,
-) -> tuple[MethodOutput, dict[str, Any]]:
-    """Fuse ``model`` with a text method (z-scored), the weight chosen on validation.
+) -> dict[str, Any]:
+    """The fusion weight of ``model`` with a text method, chosen on validation; its record.
 
-    ``text_vectors(frame)`` gives the text method's user vectors for the rows of
-    ``frame`` (the validation split when choosing the weight, then ``examples``); the
-    weight maximises validation NDCG@10 (smallest weight on ties), never test. ``valid``
-    narrows validation to some of its examples (a sampled profile set covers only those);
-    ``test_model`` (a refit of ``model``) scores ``examples`` in its place.
+    ``text_vectors(frame)`` gives the text method's user vectors for the rows of ``frame``;
+    the weight maximises validation NDCG@10 (smallest weight on ties), never test.
+    ``valid`` narrows validation to some of its examples (a sampled profile set covers
+    only those). ``chosen.weight`` is what ``fused_output`` then ranks test by.
     """
-    from profilerec.recsys.hybrid import WEIGHTS, fuse
-    from profilerec.recsys.sequences import sasrec_histories
+    from profilerec.recsys.hybrid import WEIGHTS
     from profilerec.recsys.tuning import Validation
-
-    items = torch.nn.functional.normalize(torch.from_numpy(item_vecs).float(), dim=1)
-
-    def text_scores(frame: pl.DataFrame) -> torch.Tensor:
-        users = torch.from_numpy(np.asarray(text_vectors(frame), dtype=np.float32))
-        return torch.nn.functional.normalize(users, dim=1) @ items.T
-
-    def fused(hist: list[list[int]], text: torch.Tensor, w: float, m: Any = model) -> ScoreChunk:
-        return lambda a, b: fuse(m.score(hist[a:b]), text[a:b], w)
 
     valid = (ds.split("valid") if valid is None else valid).sort("example_id")
     validation = Validation.of(ds, valid)
-    v_text = text_scores(valid)
+    v_vectors = text_vectors(valid)
     trials = []
     for w in WEIGHTS:
-        score = float(validation.ndcg10_of(fused(validation.histories, v_text, w)).mean())
+        fused = fused_output(model, validation.histories, v_vectors, item_vecs, w).scores
+        assert fused is not None
+        score = float(validation.ndcg10_of(fused).mean())
         trials.append({"weight": w, "valid_ndcg@10": score})
     best = max(trials, key=lambda t: (t["valid_ndcg@10"], -t["weight"]))
-    hist = sasrec_histories(ds, examples)
-    scorer = model if test_model is None else test_model
-    out = MethodOutput(scores=fused(hist, text_scores(examples), best["weight"], scorer))
-    record = {
+    return {
         "id_model": model.name,
         "text_method": text_method,
         "grid": {"weight": list(WEIGHTS)},
@@ -217,4 +254,3 @@ def hybrid(
         "valid_ndcg@10": best["valid_ndcg@10"],
         "valid_examples": valid.height,
     }
-    return out, record

@@ -19,7 +19,8 @@ import polars as pl
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
-from profilerec.evaluate.stage import METRICS_FILE, RANKS_FILE, EvaluateConfig, summarise
+from profilerec.evaluate.protocol import EvaluateConfig, summarise
+from profilerec.evaluate.stage import METRICS_FILE, RANKS_FILE
 from profilerec.retrieval.scoring import RankResult
 
 

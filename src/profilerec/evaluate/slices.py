@@ -25,7 +25,7 @@ import polars as pl
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
-from profilerec.evaluate.stage import EvaluateConfig, summarise
+from profilerec.evaluate.protocol import EvaluateConfig, summarise
 from profilerec.recsys.graph import user_order
 
 SLICES = (
@@ -123,7 +123,7 @@ def evaluate_slice_masks(
     examples: pl.DataFrame,
     *,
     cold_item_max: int = 5,
-    short_history_max: int = 2,
+    short_history_max: int = 4,
     tail_item_frac: float = 0.8,
 ) -> dict[str, np.ndarray]:
     """The regimes where text should win, from training counts only, one mask per slice:

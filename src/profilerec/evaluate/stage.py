@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,96 +21,26 @@ from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
 from profilerec.evaluate import methods as M
+from profilerec.evaluate import registry as R
 from profilerec.evaluate.checks import check_evaluate_inputs
+from profilerec.evaluate.protocol import EvaluateConfig, summarise
 from profilerec.evaluate.quality import quality_blocks
+from profilerec.evaluate.slices import evaluate_slice_masks, sliced_summary
 from profilerec.progress import step
 from profilerec.retrieval import (
-    bootstrap_ci,
     default_metrics,
-    paired_bootstrap,
     per_user_table,
     rank_by_embeddings,
     rank_by_scores,
 )
 
-#: ID baselines (``profilerec.recsys.baselines``), tuned on validation; popularity and
-#: sasrec are among them. ``hybrid`` fuses the best of them with mean_history.
-ID_METHODS = ("popularity", "cooccurrence", "itemknn", "ease", "als", "bpr", "sasrec")
-BASE_METHODS = (*ID_METHODS, "history_text", "mean_history", "hybrid")
+#: The method names (``evaluate.registry``): ID baselines, tuned on validation (popularity
+#: and sasrec among them); ``hybrid`` fuses the best of them with mean_history.
+ID_METHODS = R.ID_METHODS
+BASE_METHODS = R.BASE_METHODS
+__all__ = ["BASE_METHODS", "ID_METHODS", "EvaluateConfig", "run_evaluate", "summarise"]
 METRICS_FILE = "metrics.json"
 RANKS_FILE = "ranks.parquet"
-
-
-@dataclass
-class EvaluateConfig:
-    """Evaluation protocol settings; written into metrics.json."""
-
-    #: Split whose examples are ranked.
-    split: str = "test"
-    #: Methods that need no profiles; profile sets add ``<name>`` and ``history+<name>``.
-    methods: tuple[str, ...] = BASE_METHODS
-    #: Cut-offs for Recall/NDCG/HR.
-    ks: tuple[int, ...] = (10, 20, 50)
-    #: Character budget of each item's text for the embedder.
-    item_text_budget: int = 300
-    #: Users ranked per chunk (bounds memory: chunk x catalogue scores).
-    chunk_size: int = 1024
-    #: Bootstrap resamples for CIs and paired tests.
-    bootstrap: int = 1000
-    #: Method every other one is compared with (default: the first profile set, else history_text).
-    reference: str | None = None
-    #: Cut-offs of the paired tests (NDCG and Recall at each); None = the smallest of ``ks``.
-    compare_ks: tuple[int, ...] | None = None
-    #: Evaluate only the first N examples (0 = all).
-    limit: int = 0
-    seed: int = 0
-    #: Tune every ID baseline and the hybrid on validation by their documented grids;
-    #: False fits the documented defaults (the hybrid still picks its weight).
-    tune: bool = True
-    #: ID baselines fitted at their documented defaults even when ``tune`` is on
-    #: (quickstart: sasrec, whose four-point grid costs minutes on a CPU).
-    untuned: tuple[str, ...] = ()
-    #: Fixed parameters per ID baseline, applied at every grid point, e.g.
-    #: ``{"sasrec": {"epochs": 60}}`` (quickstart caps SASRec's epochs to stay under 10 min).
-    baseline_params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: Slices: a target with at most this many training interactions is a cold item.
-    cold_item_max: int = 5
-    #: Slices: an example with 1..this many earlier items is a short-history user.
-    short_history_max: int = 2
-    #: Slices: the bottom fraction of items by training popularity is the long tail.
-    tail_item_frac: float = 0.8
-    #: Remove the user's earlier items from each ranking (the default, and how every
-    #: baseline is tuned). False ranks the full catalogue as it is, the protocol of the
-    #: generative-recommendation papers (MiniOneRec, TIGER) whose figures we set beside ours.
-    mask_history: bool = True
-    #: A profile set that covers only some validation examples (``profile --sample-users``)
-    #: still gets its hybrid when it covers at least this many: the weight is chosen on them.
-    hybrid_min_valid: int = 500
-    #: An earlier evaluation folder (or its metrics.json) on the same dataset whose ID
-    #: baselines' chosen parameters are reused instead of searching their grids again
-    #: (each is refitted once; its tuning record is carried over with ``reused_from``).
-    tuning_from: str | None = None
-    #: Test split only: after choosing every ID baseline's parameters on validation (fitted
-    #: on training interactions), fit it again at those parameters on everything before
-    #: the user's first test target, validation targets included, and rank test with that
-    #: (SASRec trains for the epochs early stopping kept). The hybrid's weight is still
-    #: chosen with the train-only fit. Off: test is ranked by the train-only fit.
-    refit: bool = False
-
-    def __post_init__(self) -> None:  # fail before any model is loaded
-        unknown = set(self.methods) - set(BASE_METHODS)
-        if unknown:
-            raise UserError(
-                f"unknown method(s) {sorted(unknown)}; choose from {', '.join(BASE_METHODS)}"
-            )
-        if "hybrid" in self.methods and not set(self.methods) & set(ID_METHODS):
-            raise UserError("the hybrid method needs at least one ID baseline among the methods")
-        if not set(self.baseline_params) <= set(ID_METHODS):
-            raise UserError(f"baseline_params must name ID baselines ({', '.join(ID_METHODS)})")
-        if not set(self.untuned) <= set(ID_METHODS):
-            raise UserError(f"untuned must name ID baselines ({', '.join(ID_METHODS)})")
-        if self.compare_ks is not None and not set(self.compare_ks) <= set(self.ks):
-            raise UserError(f"compare_ks {self.compare_ks} must be among ks {self.ks}")
 
 
 def run_evaluate(
@@ -137,14 +66,10 @@ def run_evaluate(
 
     with step("embedding the catalogue", enabled=progress):
         item_vecs = embedder.embed(ds.item_texts(config.item_text_budget))
-    outputs: dict[str, M.MethodOutput] = {}
-    need_history = "history_text" in config.methods or profiles
-    hist = M.history_for_embedding(ds, examples) if need_history else []
     id_names = [m for m in config.methods if m in ID_METHODS]
     # what the models that rank this split learned from (slices are defined on it, too)
     fit_data = ds.with_valid_as_train() if config.refit and config.split == "test" else ds
     refitted: dict[str, Any] = {}
-    want_hybrid = "hybrid" in config.methods
     id_outputs, models, tuning = M.id_baselines(
         ds,
         examples,
@@ -160,51 +85,30 @@ def run_evaluate(
     )
     # The best ID baseline is the one with the best VALIDATION NDCG@10, never test.
     best_id = max(id_names, key=lambda n: tuning[n]["valid_ndcg@10"]) if id_names else None
-    for name in config.methods:
-        with step(f"method {name}", enabled=progress and name not in id_outputs):
-            if name in id_outputs:
-                outputs[name] = id_outputs[name]
-            elif name == "history_text":
-                outputs[name] = M.embed_texts(embedder, hist)
-            elif name == "mean_history":
-                outputs[name] = M.mean_history(ds, examples, item_vecs)
-            elif name == "hybrid":
-                assert best_id is not None
-                outputs[name], tuning[name] = M.hybrid(
-                    ds,
-                    examples,
-                    models[best_id],
-                    item_vecs,
-                    lambda frame: M.mean_history(ds, frame, item_vecs).vectors,  # type: ignore[arg-type,return-value]
-                    "mean_history",
-                    test_model=refitted.get(best_id),
-                )
-    for pname, frame in profiles.items():
-        texts = M.profile_texts(examples, frame, pname)
-        with step(f"embedding profiles {pname}", enabled=progress):
-            outputs[pname] = M.embed_texts(embedder, texts)
-            outputs[f"history+{pname}"] = M.embed_texts(
-                embedder, [M.profile_plus_history(p, h) for p, h in zip(texts, hist, strict=True)]
-            )
-        if want_hybrid:
-            fused = _profile_hybrid(
-                ds,
-                examples,
-                embedder,
-                frame,
-                pname,
-                models[best_id],
-                item_vecs,
-                config.hybrid_min_valid,
-                refitted.get(best_id),
-            )
-            if fused is not None:
-                outputs[f"hybrid+{pname}"], tuning[f"hybrid+{pname}"] = fused
-            else:
+    # every method through the registry, as ``serve`` ranks the same names
+    inputs = R.Inputs(
+        ds, examples, embedder, item_vecs, profiles, {n: refitted.get(n, models[n]) for n in models}
+    )
+    outputs: dict[str, M.MethodOutput] = {}
+    for name in R.evaluated_names(config.methods, list(profiles)):
+        m = R.method(name)
+        if m.kind == "id":
+            outputs[name] = id_outputs[name]
+            continue
+        with step(f"method {name}", enabled=progress):
+            if m.kind != "hybrid":
+                outputs[name] = R.output(m, inputs)
+                continue
+            assert best_id is not None
+            record = _tune_hybrid(inputs, m, models[best_id], config.hybrid_min_valid)
+            if record is None:
                 console.print(
-                    f"no hybrid+{pname}: the set has fewer than {config.hybrid_min_valid} "
+                    f"no {name}: the set has fewer than {config.hybrid_min_valid} "
                     "validation profiles to tune its weight on"
                 )
+                continue
+            tuning[name] = record
+            outputs[name] = R.output(m, inputs, weight=record["chosen"]["weight"], id_model=best_id)
 
     k = max(config.ks)
     metric_objs = default_metrics(config.ks)
@@ -238,8 +142,6 @@ def run_evaluate(
         examples["user_id"].to_numpy() if examples["user_id"].n_unique() < examples.height else None
     )
     result = summarise(per_user, config, groups)
-    from profilerec.evaluate.slices import evaluate_slice_masks, sliced_summary
-
     masks_by_slice = evaluate_slice_masks(
         fit_data,
         examples,
@@ -296,17 +198,26 @@ def dataset_fingerprint(ds: Dataset) -> str:
     return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def reused_tuning(ds: Dataset, source: str, names: list[str]) -> dict[str, Any]:
-    """The ``tuning`` records of an earlier evaluation of ``ds``, for ``--tuning-from``."""
+def read_metrics_of(ds: Dataset, source: str | Path, option: str) -> tuple[Path, dict[str, Any]]:
+    """An earlier evaluation's metrics.json (``source``: its folder or the file), checked to
+    be of ``ds``; errors name ``option``, the flag that gave it."""
     path = Path(source)
     path = path / METRICS_FILE if path.is_dir() else path
     try:
         earlier = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"--tuning-from {source}: cannot read {path} ({exc})") from None
+        raise UserError(f"{option} {source}: cannot read {path} ({exc})") from None
+    if not isinstance(earlier, dict) or not isinstance(earlier.get("metrics"), dict):
+        raise UserError(f"{option} {source}: {path} is not an evaluate metrics.json")
     print_ = earlier.get("dataset_fingerprint")
     if earlier.get("n_items") != len(ds.item_ids) or (print_ and print_ != dataset_fingerprint(ds)):
-        raise UserError(f"--tuning-from {source}: that evaluation was of another dataset")
+        raise UserError(f"{option} {source}: that evaluation was of another dataset")
+    return path, earlier
+
+
+def reused_tuning(ds: Dataset, source: str, names: list[str]) -> dict[str, Any]:
+    """The ``tuning`` records of an earlier evaluation of ``ds``, for ``--tuning-from``."""
+    path, earlier = read_metrics_of(ds, source, "--tuning-from")
     records = earlier.get("tuning") or {}
     found = {
         name: records[name] | {"reused_from": str(path)}
@@ -318,85 +229,26 @@ def reused_tuning(ds: Dataset, source: str, names: list[str]) -> dict[str, Any]:
     return found
 
 
-def _profile_hybrid(
-    ds: Dataset,
-    examples: pl.DataFrame,
-    embedder: Embedder,
-    frame: pl.DataFrame,
-    pname: str,
-    model: Any,
-    item_vecs: np.ndarray,
-    min_valid: int,
-    test_model: Any = None,
-) -> tuple[M.MethodOutput, dict[str, Any]] | None:
-    """The best ID model fused with a profile set, its weight chosen on the validation
-    examples the set covers (all of them, or a sample of at least ``min_valid``; never
-    test); None when it covers fewer."""
-    valid = ds.split("valid")
-    covered = valid.filter(pl.col("example_id").is_in(frame["example_id"].implode()))
-    if covered.is_empty() or (covered.height < valid.height and covered.height < min_valid):
-        return None
-
-    def vectors(rows: pl.DataFrame) -> np.ndarray:
-        return embedder.embed(M.profile_texts(rows, frame, pname), progress=False)
-
-    return M.hybrid(
-        ds, examples, model, item_vecs, vectors, pname, valid=covered, test_model=test_model
+def _tune_hybrid(
+    inputs: R.Inputs, m: R.Method, model: Any, min_valid: int
+) -> dict[str, Any] | None:
+    """The weight of hybrid ``m`` (the best ID model, train-only, fused with its text side),
+    chosen on validation; for a profile set, on the validation examples the set covers (all
+    of them, or a sample of at least ``min_valid``; never test); None when it covers fewer."""
+    valid = inputs.ds.split("valid")
+    side = m.text_side
+    assert side is not None
+    if m.profile_set is not None:
+        frame = inputs.profiles[m.profile_set]
+        covered = valid.filter(pl.col("example_id").is_in(frame["example_id"].implode()))
+        if covered.is_empty() or (covered.height < valid.height and covered.height < min_valid):
+            return None
+        valid = covered
+    return M.tune_hybrid_weight(
+        inputs.ds,
+        model,
+        inputs.item_vecs,
+        lambda rows: inputs.text_vectors(side, rows),
+        side,
+        valid=valid if m.profile_set is not None else None,
     )
-
-
-def summarise(
-    per_user: dict[str, dict[str, np.ndarray]],
-    config: EvaluateConfig,
-    groups: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """Means, bootstrap CIs, and paired bootstrap tests of every method against the reference.
-
-    ``groups`` (the user of each example) makes every interval and test resample users: a
-    user's examples are correlated, and resampling them one by one overstates certainty.
-    """
-    metrics: dict[str, dict[str, float]] = {}
-    ci: dict[str, dict[str, list[float]]] = {}
-    for name, table in per_user.items():
-        metrics[name], ci[name] = {}, {}
-        for metric, values in table.items():
-            interval = bootstrap_ci(
-                values, n_resamples=config.bootstrap, seed=config.seed, groups=groups
-            )
-            metrics[name][metric] = float(values.mean())
-            ci[name][metric] = [interval.low, interval.high]
-    ref = config.reference or next(
-        (
-            m
-            for m in per_user
-            if m not in BASE_METHODS and not m.startswith(("history+", "hybrid+"))
-        ),
-        "history_text",
-    )
-    comparisons = []
-    if ref in per_user:
-        for name in per_user:
-            if name == ref:
-                continue
-            cutoffs = config.compare_ks or (min(config.ks),)
-            for metric in [f"{m}@{k}" for k in cutoffs for m in ("ndcg", "recall")]:
-                test = paired_bootstrap(
-                    per_user[name][metric],
-                    per_user[ref][metric],
-                    n_resamples=config.bootstrap,
-                    seed=config.seed,
-                    groups=groups,
-                )
-                comparisons.append(
-                    {
-                        "method": name,
-                        "reference": ref,
-                        "metric": metric,
-                        "mean_diff": test.mean_diff,
-                        "ci": [test.low, test.high],
-                        "p_value": test.p_value,
-                        # the smallest true difference this test finds with 80% power
-                        "detectable": test.detectable(),
-                    }
-                )
-    return {"metrics": metrics, "ci": ci, "reference": ref, "comparisons": comparisons}

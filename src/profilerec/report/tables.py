@@ -22,7 +22,7 @@ SLICE_NOTES = {
     "tail_users": "users among the least active in training (long tail)",
     "head_users": "users among the most active",
     "cold_items": "targets with few training interactions (new items)",
-    "short_history": "users with 1-2 items before the target",
+    "short_history": "users with the fewest items before the target (1-4 by default)",
     "rest": "none of cold items, short history, long tail",
 }
 

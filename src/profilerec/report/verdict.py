@@ -11,22 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from profilerec.evaluate.registry import BASE_METHODS, ID_METHODS, label
 from profilerec.report.tables import Comparison, comparisons_table, fmt_p, metric_label
 
-#: Methods of ``evaluate`` that use no LLM profile (``evaluate.stage.BASE_METHODS``; a
-#: test keeps the two in step). Every other name is a profile set or built from one.
-ID_METHODS = ("popularity", "cooccurrence", "itemknn", "ease", "als", "bpr", "sasrec")
-NON_LLM_METHODS = (*ID_METHODS, "history_text", "mean_history", "hybrid")
+#: Methods of ``evaluate`` that use no LLM profile (the registry's base methods). Every
+#: other name is a profile set or built from one.
+NON_LLM_METHODS = BASE_METHODS
 
 
 def method_label(name: str, tuning: Mapping[str, Any] | None) -> str:
-    """``name``, or for a fused method ``hybrid(ID + TEXT, w=W)`` from its tuning record."""
-    record = (tuning or {}).get(name)
-    if not isinstance(record, Mapping) or "text_method" not in record:
-        return name
-    weight = (record.get("chosen") or {}).get("weight")
-    w = f", w={weight:g}" if isinstance(weight, int | float) else ""
-    return f"hybrid({record.get('id_model', '?')} + {record['text_method']}{w})"
+    """``name``, or for a fused method ``hybrid(ID + TEXT, w=W)``: the registry's label, the
+    one the server shows too."""
+    return label(name, tuning)
 
 
 def is_llm_method(name: str, tuning: Mapping[str, Any] | None = None) -> bool:

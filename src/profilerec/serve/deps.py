@@ -7,7 +7,7 @@ import secrets
 from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
-from profilerec.serve.state import ServeState
+from profilerec.serve.types import ServeState
 
 API_KEY_HEADER = "X-API-Key"
 _header = APIKeyHeader(

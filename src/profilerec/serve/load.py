@@ -1,31 +1,27 @@
-"""Loading the server's state once at start: dataset, vectors, profile sets, ID baselines,
-and the stored users' rankings (``serve.ranked``)."""
+"""Loading the server's state once at start: dataset, vectors, profile sets, the ID models
+and methods of the evaluation it serves (``serve.evaluated``), and the stored users'
+rankings (``serve.ranked``)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
 import torch
+import torch.nn.functional as F
 
 from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
-from profilerec.evaluate.methods import history_for_embedding, mean_history, popularity
 from profilerec.llm.base import Generator
 from profilerec.llm.prompts import load_template
 from profilerec.profile.stage import load_profiles
+from profilerec.serve.evaluated import fit_id_models, read_evaluation, served_methods
 from profilerec.serve.ranked import rank_stored_users
-from profilerec.serve.state import (
-    BASELINE_METHODS,
-    ProfileSet,
-    ServeState,
-    normalised,
-)
+from profilerec.serve.types import ProfileSet, ServeState
 
 
 def parse_profile_args(pairs: Sequence[str]) -> dict[str, Path]:
@@ -48,67 +44,53 @@ def build_state(
     profiles: dict[str, Path] | None = None,
     generator: Generator | None = None,
     template: str = "profile",
-    baselines: Sequence[str] = BASELINE_METHODS,
-    hybrid_weight: float = 0.5,
+    evaluation: str | Path | None = None,
     progress: Callable[[str], None] = lambda _: None,
-    item_text_budget: int | None = None,
 ) -> ServeState:
     """Loads everything once; every later request only reads it.
 
-    Items are rendered as ``evaluate`` renders them (its ``item_text_budget``, unless
-    given), so a served text method ranks exactly as the evaluation did.
+    With ``evaluation`` (an evaluate folder or its metrics.json) the server offers exactly
+    the methods it reports, fitted, fused and ranked as it did (``serve.evaluated``), items
+    rendered at its text budget, so every served top-k equals its ``ranks.parquet``.
     """
-    from profilerec.evaluate.stage import EvaluateConfig
-
-    budget = item_text_budget or EvaluateConfig.item_text_budget
-    if not 0.0 <= hybrid_weight <= 1.0:
-        raise UserError(f"--hybrid-weight must be in [0, 1], not {hybrid_weight}")
     ds = Dataset.load(dataset)
+    chosen = read_evaluation(evaluation, ds)
     examples = served_examples(ds)
     if examples.height == 0:
         raise UserError(f"{dataset}: no test examples; prepare it with a test split")
     users = list(examples["user_id"])
     index = ds.item_index
     progress("embedding items")
-    item_raw = np.asarray(embedder.embed(ds.item_texts(budget)), dtype=np.float32)
-    item_vecs = normalised(item_raw)
-    progress("embedding histories")
-    history_vecs = torch.from_numpy(
-        np.asarray(embedder.embed(history_for_embedding(ds, examples)), dtype=np.float32)
-    )
-    mean_vecs = torch.from_numpy(mean_history(ds, examples, item_raw).vectors)  # as evaluate
-    pop = popularity(ds, examples.head(1)).scores(0, 1)[0].clone()  # type: ignore[misc]
+    item_raw = np.asarray(embedder.embed(ds.item_texts(chosen.item_text_budget)), dtype=np.float32)
+    sets = {
+        name: _load_profile_set(name, path, users, examples)
+        for name, path in (profiles or {}).items()
+    }
     from profilerec.recsys.popularity import popularity_scores
+    from profilerec.recsys.sequences import sasrec_histories
 
-    sets: dict[str, ProfileSet] = {}
-    raw = {"history_text": history_vecs.numpy(), "mean_history": mean_vecs.numpy()}
-    for name, path in (profiles or {}).items():
-        progress(f"embedding profile set {name}")
-        sets[name] = _load_profile_set(name, path, users, examples)
-        raw[f"profile:{name}"] = np.asarray(
-            embedder.embed([sets[name].rows[u]["profile"] for u in users]), dtype=np.float32
-        )
-        sets[name].vectors = normalised(raw[f"profile:{name}"])
+    targets = [index[i] for i in examples["item_id"]]
     state = ServeState(
         ds=ds,
         embedder=embedder,
-        item_vecs=item_vecs,
+        item_raw=item_raw,
+        item_vecs=F.normalize(torch.from_numpy(item_raw), dim=1),
         examples=examples,
         users=users,
         user_row={u: i for i, u in enumerate(users)},
-        seen=ds.seen_before(examples),
-        targets=[index[i] for i in examples["item_id"]],
-        history_vecs=history_vecs,
-        mean_vecs=mean_vecs,
-        popularity=pop,
+        seen=ds.seen_before(examples) if chosen.mask_history else [[] for _ in targets],
+        targets=targets,
         counts=popularity_scores(ds),
         profile_sets=sets,
+        served=served_methods(chosen, list(sets), progress),
+        id_histories=sasrec_histories(ds, examples),
+        evaluation=chosen.path,
         generator=generator,
         template=load_template(template) if generator is not None else None,
-        hybrid_weight=hybrid_weight,
     )
-    state.baselines = _fit_baselines(ds, baselines, progress)
-    rank_stored_users(state, raw, item_raw)
+    state.id_models = fit_id_models(ds, chosen, state.served, progress)
+    progress("ranking the stored users")
+    rank_stored_users(state, chosen.k, chosen.chunk_size)
     return state
 
 
@@ -137,21 +119,7 @@ def _load_profile_set(
     for r in rows.values():
         if isinstance(r.get("generation"), str):
             r["generation"] = json.loads(r["generation"])
-    return ProfileSet(name, rows, torch.empty(0))
-
-
-def _fit_baselines(
-    ds: Dataset, names: Sequence[str], progress: Callable[[str], None]
-) -> dict[str, Any]:
-    """ID baselines from ``profilerec.recsys.baselines`` (engineer "baselines"), when installed."""
-    if not names:
-        return {}
-    try:
-        from profilerec.recsys.baselines import build_baseline  # type: ignore[import-not-found]
-    except ImportError:
-        return {}
-    out = {}
-    for name in names:
-        progress(f"fitting {name}")
-        out[name] = build_baseline(name).fit(ds)
-    return out
+    texts = [rows[u]["profile"] for u in examples["user_id"]]  # what the registry reads
+    return ProfileSet(
+        name, rows, pl.DataFrame({"example_id": examples["example_id"], "profile": texts})
+    )

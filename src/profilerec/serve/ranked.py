@@ -2,55 +2,87 @@
 
 Ranking one user at a time scores a ``[1, n_items]`` row where ``evaluate`` scores all
 examples at once: float sums and ``torch.topk``'s order among tied scores can then differ,
-and item-kNN's many tied zeros made 73 of 253 demo users' top-10 differ. So every stored
-user's ranking is made here once, exactly as ``evaluate`` makes it: text methods by
-``rank_by_embeddings`` on the embedder's raw vectors, ID models by ``rank_by_scores`` over
-``sasrec_histories``, each hybrid by ``recsys.hybrid.fuse`` of the two, all users in one
-call, k = evaluate's largest cut-off.
+and item-kNN's many tied zeros made 73 of 253 demo users' top-10 differ. So every served
+method is built by the registry (``evaluate.registry.output``) over all stored users and
+ranked here once, exactly as ``evaluate`` ranks it: vector methods by
+``rank_by_embeddings`` on the embedder's raw vectors, the others by ``rank_by_scores``,
+k = evaluate's largest cut-off, in evaluate's chunks.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import numpy as np
+import polars as pl
 import torch
 import torch.nn.functional as F
 
+from profilerec.evaluate import registry as R
+from profilerec.evaluate.methods import MethodOutput
 from profilerec.retrieval import rank_by_embeddings, rank_by_scores
-
-if TYPE_CHECKING:
-    from profilerec.serve.state import ServeState
+from profilerec.serve.types import Served, ServeState
 
 
-def rank_stored_users(state: ServeState, raw: dict[str, np.ndarray], item_raw: np.ndarray) -> None:
-    """Fill ``state.ranked`` (and ``id_histories``, ``ranked_weight``).
+def stored_inputs(state: ServeState) -> R.Inputs:
+    """The registry's inputs for the stored users (their served test examples)."""
+    profiles = {name: s.frame for name, s in state.profile_sets.items()}
+    return R.Inputs(
+        state.ds,
+        state.examples,
+        state.embedder,
+        state.item_raw,
+        profiles,
+        state.id_models,
+        state.id_histories,
+    )
 
-    ``raw``: method -> the embedder's vectors of the stored users (``history_text``,
-    ``mean_history``, ``profile:NAME``); ``item_raw``: the catalogue's.
+
+def build_output(served: Served, inputs: R.Inputs) -> MethodOutput:
+    return R.output(served.method, inputs, weight=served.weight, id_model=served.id_model)
+
+
+def rank_stored_users(state: ServeState, k: int, chunk_size: int) -> None:
+    """Fill ``state.outputs`` and ``state.ranked`` for every served method."""
+    inputs = stored_inputs(state)
+    n, targets, seen = len(state.users), state.targets, state.seen
+    k = min(k, len(state.item_raw))
+    for name, served in state.served.items():
+        out = state.outputs[name] = build_output(served, inputs)
+        if out.vectors is not None:
+            res = rank_by_embeddings(
+                out.vectors, state.item_raw, targets, seen, k=k, chunk_size=chunk_size
+            )
+        else:
+            assert out.scores is not None
+            res = rank_by_scores(out.scores, n, targets, seen, k=k, chunk_size=chunk_size)
+        state.ranked[name] = res.topk
+
+
+def row_scores(state: ServeState, out: MethodOutput, row: int) -> torch.Tensor:
+    """One row's score per catalogue item: cosine to the normalised items for a vector
+    method (what the page shows), the method's own scores otherwise."""
+    if out.vectors is not None:
+        vec = torch.as_tensor(out.vectors[row], dtype=torch.float32)
+        return state.item_vecs @ F.normalize(vec, dim=0)
+    assert out.scores is not None
+    return torch.as_tensor(out.scores(row, row + 1), dtype=torch.float32).reshape(-1)
+
+
+def topk(scores: torch.Tensor, seen: list[int], target: int, k: int) -> list[int]:
+    """Top-k by the shared ranker: the masked items out, the target kept rankable."""
+    row = scores.reshape(1, -1)
+    result = rank_by_scores(lambda s, e: row, 1, [target], [seen], k=min(k, row.shape[1]))
+    return [int(i) for i in result.topk[0] if i >= 0]
+
+
+def adhoc_frame(history: list[str]) -> pl.DataFrame:
+    """An examples-shaped frame for a pasted history (catalogue ids or free-text titles).
+
+    The stored renderers then treat it like any example: an id shows its catalogue
+    title, any other string is shown as given (``Dataset.history_entries`` falls back
+    to the string when no title joins).
     """
-    from profilerec.evaluate.stage import EvaluateConfig
-    from profilerec.recsys.hybrid import fuse
-    from profilerec.recsys.sequences import sasrec_histories
-    from profilerec.serve.state import HYBRID_ID_MODEL
+    from profilerec.serve.types import ADHOC_USER
 
-    hist = state.id_histories = sasrec_histories(state.ds, state.examples)
-    targets, seen, n = state.targets, state.seen, len(state.users)
-    k = min(max(EvaluateConfig().ks), len(item_raw))
-    ranked = {m: rank_by_embeddings(v, item_raw, targets, seen, k=k).topk for m, v in raw.items()}
-    for name, model in state.baselines.items():
-        ranked[name] = rank_by_scores(
-            lambda a, b, model=model: model.score(hist[a:b]), n, targets, seen, k=k
-        ).topk
-    if HYBRID_ID_MODEL in state.baselines:
-        model, w = state.baselines[HYBRID_ID_MODEL], state.hybrid_weight
-        items = F.normalize(torch.from_numpy(item_raw).float(), dim=1)
-        for name in state.profile_sets:
-            users = torch.from_numpy(np.asarray(raw[f"profile:{name}"], dtype=np.float32))
-            text = F.normalize(users, dim=1) @ items.T  # as evaluate.methods.hybrid
-
-            def fused(a: int, b: int, text: torch.Tensor = text) -> torch.Tensor:
-                return fuse(model.score(hist[a:b]), text[a:b], w)
-
-            ranked[f"hybrid:{name}"] = rank_by_scores(fused, n, targets, seen, k=k).topk
-    state.ranked, state.ranked_weight = ranked, w if HYBRID_ID_MODEL in state.baselines else None
+    return pl.DataFrame(
+        {"example_id": [-1], "user_id": [ADHOC_USER], "history": [history]},
+        schema={"example_id": pl.Int64, "user_id": pl.String, "history": pl.List(pl.String)},
+    )

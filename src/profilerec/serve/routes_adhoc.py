@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from profilerec.serve.deps import get_state, require_key
+from profilerec.serve.recommend import generate_profile, recommend_adhoc
 from profilerec.serve.routes_users import to_response
 from profilerec.serve.schemas import (
     ProfileRequest,
@@ -15,7 +16,7 @@ from profilerec.serve.schemas import (
     Recommendations,
     RecommendRequest,
 )
-from profilerec.serve.state import ServeState
+from profilerec.serve.types import ServeState
 
 router = APIRouter(tags=["ad-hoc"], dependencies=[Depends(require_key)])
 State = Annotated[ServeState, Depends(get_state)]
@@ -35,7 +36,7 @@ async def write_profile(body: ProfileRequest, request: Request, state: State) ->
     profile = state.cached_profile(body.history)
     cached = profile is not None
     if profile is None:
-        profile = await request.app.state.queue.submit(state.generate_profile, body.history)
+        profile = await request.app.state.queue.submit(generate_profile, state, body.history)
     index = state.ds.item_index
     return ProfileResponse(
         profile=profile,
@@ -54,5 +55,5 @@ def recommend(body: RecommendRequest, state: State) -> Recommendations:
     if not body.history and not body.profile:
         raise HTTPException(422, "give a history, a profile, or both")
     method = body.method or ("profile" if body.profile else "history_text")
-    ranked = state.recommend_adhoc(body.history, body.profile, method, body.k)
+    ranked = recommend_adhoc(state, body.history, body.profile, method, body.k)
     return to_response(state, ranked, method, body.k)

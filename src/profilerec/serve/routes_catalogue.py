@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from profilerec.serve.deps import get_state
 from profilerec.serve.schemas import Item, Methods, UserList
-from profilerec.serve.state import HYBRID_ID_MODEL, ServeState
+from profilerec.serve.types import ServeState
 
 router = APIRouter()
 State = Annotated[ServeState, Depends(get_state)]
@@ -71,14 +71,9 @@ def methods(state: State) -> Methods:
     """Methods for stored users and for ad-hoc histories, and the generator (if any)."""
     return Methods(
         user_methods=state.methods(),
-        adhoc_methods=[
-            "profile",
-            *(["hybrid"] if HYBRID_ID_MODEL in state.baselines else []),
-            "history_text",
-            "mean_history",
-            *state.baselines,
-            "popularity",
-        ],
+        adhoc_methods=state.adhoc_methods(),
+        labels=state.labels(),
+        evaluation=state.evaluation,
         generator=state.generator.model_id if state.generator else None,
     )
 

@@ -8,6 +8,7 @@ import polars as pl
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from profilerec.serve.deps import get_state
+from profilerec.serve.recommend import recommend_user
 from profilerec.serve.schemas import (
     MAX_K,
     HistoryEntry,
@@ -16,7 +17,7 @@ from profilerec.serve.schemas import (
     StoredProfile,
     User,
 )
-from profilerec.serve.state import Ranked, ServeState
+from profilerec.serve.types import Ranked, ServeState
 
 router = APIRouter(tags=["users"])
 State = Annotated[ServeState, Depends(get_state)]
@@ -43,8 +44,7 @@ def user_recommendations(
     """Top-k over the whole catalogue with the user's earlier items masked; a reason per item."""
     row = _row(state, user_id)
     method = method or state.methods()[0]
-    state.check_method(method)
-    ranked = state.recommend_user(user_id, method, k)
+    ranked = recommend_user(state, user_id, method, k)
     target = state.examples["item_id"][row]
     out = to_response(state, ranked, method, k)
     out.next_item_id = target
@@ -98,6 +98,7 @@ def to_response(state: ServeState, ranked: Ranked, method: str, k: int) -> Recom
     ids = state.ds.item_ids
     return Recommendations(
         method=method,
+        label=state.labels().get(method, method),
         k=k,
         items=[
             Recommendation(rank=n, item_id=ids[i], title=state.titles[i], score=s, why=w)

@@ -10,7 +10,8 @@ from typing import Any
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
-from profilerec.serve.state import ServeState, build_state, parse_profile_args, served_examples
+from profilerec.serve.load import build_state, parse_profile_args, served_examples
+from profilerec.serve.types import ServeState
 
 
 @dataclass
@@ -26,8 +27,9 @@ class ServeConfig:
     #: Name of the environment variable holding the API key for POST routes.
     api_key_env: str | None = None
     queue_capacity: int = 4
-    #: Text weight of the ``hybrid:NAME`` methods (item-kNN fused with profile set NAME).
-    hybrid_weight: float = 0.5
+    #: An evaluate folder (or its metrics.json): serve exactly its methods, as it fitted,
+    #: fused and ranked them. None: the untuned methods only (``serve.evaluated``).
+    evaluation: Path | None = None
 
 
 def check(config: ServeConfig) -> tuple[str | None, dict[str, Path]]:
@@ -38,8 +40,12 @@ def check(config: ServeConfig) -> tuple[str | None, dict[str, Path]]:
         if not path.exists():
             raise UserError(f"--profiles {name}={path}: no such folder or file")
         check_served_profiles(name, path, served_examples(ds))
-    if not 0.0 <= config.hybrid_weight <= 1.0:
-        raise UserError(f"--hybrid-weight must be in [0, 1], got {config.hybrid_weight}")
+    if config.evaluation is not None:
+        from profilerec.serve.evaluated import read_evaluation
+
+        read_evaluation(
+            config.evaluation, ds
+        )  # another dataset's, unreadable: now, not after loading
     if not 0 <= config.port <= 65535:
         raise UserError(f"--port must be 0..65535, got {config.port}")
     if config.queue_capacity < 1:
@@ -131,7 +137,7 @@ def loader(
         embedder,
         profiles=profiles,
         generator=generator,
-        hybrid_weight=config.hybrid_weight,
+        evaluation=config.evaluation,
         progress=lambda m: print(m, flush=True),
     )
 

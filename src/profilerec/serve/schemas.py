@@ -65,6 +65,8 @@ class Recommendation(BaseModel):
 
 class Recommendations(BaseModel):
     method: str
+    #: What the method is, as the report names it (a hybrid's parts and weight).
+    label: str = ""
     k: int
     items: list[Recommendation]
     #: Known users only: the held-out next item's id and whether it is in this top-k.
@@ -101,6 +103,10 @@ class RecommendRequest(Strict):
 class Methods(BaseModel):
     user_methods: list[str]
     adhoc_methods: list[str]
+    #: Method -> what it is, as the report names it (``hybrid(sasrec + mean_history, w=0.2)``).
+    labels: dict[str, str] = {}
+    #: The evaluation whose methods are served (its metrics.json), or None.
+    evaluation: str | None = None
     generator: str | None
 
 

@@ -110,7 +110,11 @@ async function init() {
   const methods = await api("/v1/methods");
   for (const [which, pick] of [["a", 0], ["b", 1]]) {
     const select = $(`method-${which}`);
-    select.replaceChildren(...methods.user_methods.map((m) => item("option", m)));
+    select.replaceChildren(...methods.user_methods.map((m) => {
+      const o = item("option", (methods.labels || {})[m] || m);
+      o.value = m;
+      return o;
+    }));
     select.selectedIndex = Math.min(pick, methods.user_methods.length - 1);
     select.addEventListener("change", () => loadRecs(which).catch((e) => { $("user-error").textContent = e.message; }));
   }
