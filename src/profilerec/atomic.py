@@ -26,7 +26,10 @@ OWNED_BY_KIND: dict[str, frozenset[str]] = {
         {"items.parquet", "interactions.parquet", "examples.parquet", "manifest.json"}
     ),
     "qa output": frozenset({"metrics.json", "answers.parquet", "report.html"}),
-    "evaluation": frozenset({"metrics.json", "ranks.parquet", "report.html"}),
+    # tensorboard/, mlruns/: ``evaluate --report-to`` logs, written after the swap
+    "evaluation": frozenset(
+        {"metrics.json", "ranks.parquet", "report.html", "tensorboard", "mlruns"}
+    ),
 }
 
 

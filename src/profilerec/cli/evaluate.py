@@ -58,6 +58,13 @@ def evaluate(
         ),
     ] = None,
     report: Annotated[bool, typer.Option(help="Also write report.html.")] = True,
+    report_to: Annotated[
+        str,
+        typer.Option(
+            help="Also log the metrics table to: none, tensorboard (OUT/tensorboard), mlflow "
+            "(MLFLOW_TRACKING_URI, else OUT/mlruns); comma-separated."
+        ),
+    ] = "none",
     tune: Annotated[
         bool,
         typer.Option(
@@ -124,6 +131,9 @@ def evaluate(
     profile_dirs = [spec.rpartition("=")[2] for spec in profiles or []]
     check_out(out_dir, "evaluation", inputs=[dataset, *profile_dirs])
     check_target(out_dir, METRICS_FILE, "evaluation", overwrite=overwrite)
+    from profilerec.methods.tracking import check_evaluation_backends, log_evaluation
+
+    check_evaluation_backends(report_to)  # before the embedder loads
     engine_options = ray_options(engine, workers, ray_address, worker_gpus)
     ds = Dataset.load(dataset)
     sets = profile_sets(profiles or [])
@@ -160,5 +170,6 @@ def evaluate(
             from profilerec.cli.report import write_report  # here: keeps `--help` in import order
 
             write_report(tmp, ds, sets)
+    log_evaluation(result, report_to, out_dir / "tensorboard", out_dir)  # beside the swapped folder
     print_metrics(result)
     print_slices(result)

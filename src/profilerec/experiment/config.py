@@ -208,16 +208,17 @@ def _evaluate(
     if block is None:
         return "sentence-transformers", None, (), "none"
     block = _mapping(block, where, ("embedder", "profiles", "options", "report_to"))
-    from profilerec.methods.tracking import parse_report_to
+    report_to = str(block.get("report_to", "none"))
+    from profilerec.methods.tracking import check_evaluation_backends
 
-    parse_report_to(str(block.get("report_to", "none")))
+    try:
+        check_evaluation_backends(report_to)  # tensorboard, mlflow; installed
+    except UserError as err:
+        raise UserError(f"{where}: {err}") from None
     sets = tuple(block.get("profiles", list(profiles)))
     missing = [s for s in sets if s not in profiles]
     if missing:
         raise UserError(f"{where}: profiles {', '.join(missing)} are not in the profiles block")
     options = _mapping(block.get("options") or {}, f"{where}.options")
     config = from_mapping(EvaluateConfig, _tuples(EvaluateConfig, options), f"{where}.options")
-    report_to = str(block.get("report_to", "none"))
-    if parse_report_to(report_to) not in ((), ("tensorboard",)):
-        raise UserError(f"{where}: report_to of an evaluation is none or tensorboard")
     return str(block.get("embedder", "sentence-transformers")), config, sets, report_to

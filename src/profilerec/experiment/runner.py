@@ -177,7 +177,7 @@ class Runner:
         board = self.out / "tensorboard" / "eval"  # beside eval/, which evaluate owns
         if board.exists():
             shutil.rmtree(board)
-        log_evaluation(result, self.exp.eval_report_to, board)
+        log_evaluation(result, self.exp.eval_report_to, board, mlflow_dir=self.out)
 
     def _report(self, eval_dir: Path, data_dir: Path, chosen: dict[str, Path]) -> None:
         from profilerec.profile.stage import load_profiles

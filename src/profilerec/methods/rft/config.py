@@ -77,6 +77,11 @@ class RFTConfig(ProfilerRunOptions):
     )
     threads: int | None = _f(None, "torch threads (None = torch default).")
     seed: int = _f(0, "Seed for example sampling, candidates and SFT order.")
+    report_to: str = _f(
+        "none",
+        "Also log each round's SFT figures to: none, or tensorboard, mlflow, wandb "
+        "(comma-separated; TensorBoard in RUN/tensorboard/round_N, methods/tracking.py).",
+    )
 
     def future_items(self) -> int:
         return self.n_positives  # candidates are ranked by the target and later positives
@@ -100,6 +105,9 @@ class RFTConfig(ProfilerRunOptions):
         if not 0 < self.top_p <= 1:
             raise UserError(f"top_p must be in (0, 1], not {self.top_p}")
         check_reward_variant(self.reward_variant)
+        from profilerec.methods.tracking import parse_report_to
+
+        parse_report_to(self.report_to)  # an unknown backend fails before anything loads
         for name in (
             "n_negatives",
             "train_examples",
@@ -113,4 +121,4 @@ class RFTConfig(ProfilerRunOptions):
 
 
 #: Options that may change when a run is resumed: they do not change what is learnt.
-RESUMABLE = ("rounds", "threads")
+RESUMABLE = ("rounds", "threads", "report_to")

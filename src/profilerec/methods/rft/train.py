@@ -36,6 +36,7 @@ from profilerec.methods.rewards import EmbeddingReward
 from profilerec.methods.rft.config import RESUMABLE, RFTConfig
 from profilerec.methods.rft.sample import autocast, sample_round, select_winners
 from profilerec.methods.runs import ADAPTER_DIR, BEST_DIR
+from profilerec.methods.tracking import check_installed, parse_report_to, tracking_setup
 from profilerec.profile.prompts import build_prompts
 
 CONFIG_FILE = "rft_config.json"
@@ -99,8 +100,11 @@ def _sft(
             if eid in by_id
         ]
     )
+    run = out.parents[1]  # out is RUN/rounds/round-NNN; every round logs under RUN
+    report_to, trackers = tracking_setup(cfg.report_to, run, f"round_{round_}")
     args = SFTConfig(
         output_dir=str(out / "sft"),
+        run_name=f"round {round_}",
         use_cpu=not torch.cuda.is_available(),
         bf16=cfg.bf16,
         num_train_epochs=cfg.epochs,
@@ -110,14 +114,16 @@ def _sft(
         completion_only_loss=True,
         save_strategy="no",
         logging_steps=5,
-        report_to=[],
+        report_to=report_to,
         seed=cfg.seed + round_,
         disable_tqdm=not progress,
         dataloader_num_workers=0,
         max_length=512,
         gradient_checkpointing=False,
     )
-    trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=data, processing_class=tokenizer, callbacks=trackers
+    )
     result = trainer.train()
     return float(result.training_loss)
 
@@ -132,6 +138,7 @@ def train_rft(
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     _check_config(run, cfg)
+    check_installed(parse_report_to(cfg.report_to))  # before any model loads
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if cfg.bf16 and not torch.cuda.is_available() and resolve_dtype("auto") != "bfloat16":
