@@ -11,7 +11,7 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 from profilerec.errors import UserError
@@ -143,3 +143,21 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def write_file_atomic(path: str | Path, write: Callable[[Path], object]) -> None:
+    """Let ``write`` fill a temporary file beside ``path``, then rename it over ``path``.
+
+    For files a writer library produces itself (``frame.write_parquet``): a kill leaves the
+    old file or the new one, never half of one. The temporary name is hidden and carries the
+    process id, so two processes writing the same file never share one, and globs such as
+    ``part-*.parquet`` never see it; a failed write removes it.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

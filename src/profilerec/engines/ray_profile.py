@@ -1,9 +1,11 @@
-"""The profile stage on Ray Data: planned batches through an actor pool of generators.
+"""The generation engine on Ray Data: planned batches through an actor pool of generators.
 
 Each actor builds its Generator once from a picklable factory (any backend spec: the
 bundled transformers model, ``vllm:MODEL`` on a GPU node, ``openai:MODEL@URL`` pointing
 at a vLLM server). One Ray Data row is one planned batch of the stage, so an actor sees
-exactly the batch the local engine would and greedy texts match it. Actors only return
+exactly the batch the local engine would and greedy texts match it; the batch's work (a
+GenerationConfig, or e.g. ProEx's chain) is shipped to the actors, so every job on the
+engine runs here unchanged. Actors only return
 texts; the driver writes the part files (``profile.stage``), so workers need no shared
 filesystem and a batch that Ray redoes after a killed actor overwrites its own part file.
 Ray Data's actor pools restart dead actors and retry their tasks by default.
@@ -17,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from profilerec.engines.generation import Batch, Work, do_work
 from profilerec.engines.ray_cluster import (
     RayOptions,
     ensure_ray,
     get_user_errors,
     quiet_data_context,
 )
-from profilerec.llm.base import GenerationConfig, Generator
-from profilerec.profile.stage import Batch
+from profilerec.llm.base import Generator
 
 GeneratorFactory = Callable[[], Generator]
 
@@ -43,21 +45,21 @@ def _set_threads(cpus: float) -> None:
 class _GenerateActor:
     """One Ray actor: a generator built once, then one planned batch per call."""
 
-    def __init__(self, factory: GeneratorFactory, config: GenerationConfig, cpus: float) -> None:
+    def __init__(self, factory: GeneratorFactory, config: Work, cpus: float) -> None:
         _set_threads(cpus)
         self.generator = factory()
         self.config = config
 
     def __call__(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [
-            json.dumps(self.generator.generate(json.loads(p), self.config), ensure_ascii=False)
+            json.dumps(do_work(self.generator, json.loads(p), self.config), ensure_ascii=False)
             for p in rows["prompts"]
         ]
         return {"batch": np.asarray(rows["batch"]), "texts": np.asarray(texts, dtype=object)}
 
 
 class RayRunner:
-    """A ``BatchRunner`` over a Ray actor pool; pass it to ``run_profile`` as the generator.
+    """A ``BatchRunner`` over a Ray actor pool; pass it to any engine job as the generator.
 
     Args:
         factory: Builds the generator inside each actor (e.g. ``partial(load_generator, spec)``).
@@ -83,9 +85,7 @@ class RayRunner:
             model_id = str(get_user_errors(self.ray, probe.remote(factory)))
         self.model_id = model_id
 
-    def run(
-        self, batches: list[Batch], config: GenerationConfig
-    ) -> Iterator[tuple[int, list[str]]]:
+    def run(self, batches: list[Batch], config: Work) -> Iterator[tuple[int, list[str]]]:
         if not batches:
             return
         quiet_data_context()

@@ -6,30 +6,38 @@ generation settings). A re-run skips batches whose keys are all present, and the
 generator derives each batch's sampling seed from the batch itself, so a killed and
 resumed run writes exactly what an uninterrupted one would.
 
-Engines: the stage plans the batches and writes every part file itself; a ``BatchRunner``
-only turns batches into texts, in any order. ``LocalRunner`` runs them one after another
-in this process; ``profilerec.engines.ray_profile.RayRunner`` spreads them over a Ray
-actor pool. Both write the same part files and keys, so either resumes the other, and a
-batch that is redone (a killed worker) overwrites its own part file, never adds a row.
+Engines: the batching, the part files and the resume live in
+``profilerec.engines.generation`` (the one engine every generation job uses); a
+``BatchRunner`` only turns batches into texts, in any order. ``LocalRunner`` runs them one
+after another in this process; ``profilerec.engines.ray_profile.RayRunner`` spreads them
+over a Ray actor pool. Both write the same part files and keys, so either resumes the
+other, and a batch that is redone (a killed worker) overwrites its own part file.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import itertools
 import json
-import os
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import polars as pl
 
+from profilerec.atomic import write_file_atomic
 from profilerec.data.dataset import Dataset
+from profilerec.engines.generation import (
+    PARTS_DIR,
+    Batch,
+    BatchRunner,
+    LocalRunner,
+    as_runner,
+    cache_key,
+    generate_missing,
+    load_parts,
+    plan_batches,
+)
 from profilerec.errors import UserError
-from profilerec.llm.base import GenerationConfig, Generator, Messages
+from profilerec.llm.base import GenerationConfig, Generator
 from profilerec.llm.prompts import load_template
 from profilerec.profile.guard import check_rerun
 from profilerec.profile.prompts import HistoryFormat, build_prompts, check_profile_template
@@ -37,7 +45,6 @@ from profilerec.profile.quality import trim_to_sentence
 from profilerec.progress import progress_bar
 
 PROFILES_FILE = "profiles.parquet"
-PARTS_DIR = ".parts"
 
 
 @dataclass
@@ -66,41 +73,21 @@ class ProfileConfig:
     sentence_end: bool = True
 
 
-#: One batch to generate: its index (part file number) and its prompts.
-Batch = tuple[int, list[Messages]]
-
-
-@runtime_checkable
-class BatchRunner(Protocol):
-    """Turns planned batches into completions; results may arrive in any order."""
-
-    #: The generator's ``model_id`` (part of every cache key).
-    model_id: str
-
-    def run(
-        self, batches: list[Batch], config: GenerationConfig
-    ) -> Iterable[tuple[int, list[str]]]:
-        """Yield ``(batch index, one text per prompt)`` once per batch."""
-        ...
-
-
-class LocalRunner:
-    """The local engine: each batch in turn, in this process."""
-
-    def __init__(self, generator: Generator) -> None:
-        self.generator = generator
-        self.model_id = generator.model_id
-
-    def run(
-        self, batches: list[Batch], config: GenerationConfig
-    ) -> Iterator[tuple[int, list[str]]]:
-        for b, prompts in batches:
-            yield b, self.generator.generate(prompts, config)
-
-
-def cache_key(prompt: Messages, model_id: str, gen: GenerationConfig) -> str:
-    payload = json.dumps([prompt, model_id, gen.key_fields()], sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+#: Re-exported: the engine's names as this module has always offered them.
+__all__ = [
+    "PARTS_DIR",
+    "PROFILES_FILE",
+    "Batch",
+    "BatchRunner",
+    "LocalRunner",
+    "ProfileConfig",
+    "cache_key",
+    "load_parts",
+    "load_profiles",
+    "run_profile",
+    "sample_users",
+    "select_examples",
+]
 
 
 def select_examples(ds: Dataset, config: ProfileConfig) -> pl.DataFrame:
@@ -146,7 +133,7 @@ def run_profile(
     change its settings is refused unless ``overwrite`` (``profile/guard.py``). ``examples``
     (rows of ``ds.examples``) replaces the config's selection: ``Profiler.profile_many``.
     """
-    runner = generator if isinstance(generator, BatchRunner) else LocalRunner(generator)
+    runner = as_runner(generator)
     out_dir = Path(out_dir)
     parts_dir = out_dir / PARTS_DIR
     parts_dir.mkdir(parents=True, exist_ok=True)
@@ -164,37 +151,22 @@ def run_profile(
     done = load_parts(parts_dir)
     (out_dir / "profile_config.json").write_text(json.dumps(record, indent=2))
 
-    batches = [
-        range(i, min(i + config.batch_size, len(prompts)))
-        for i in range(0, len(prompts), config.batch_size)
-    ]
-    todo = [(b, rows) for b, rows in enumerate(batches) if not all(keys[r] in done for r in rows)]
-    resumed = len(prompts) - sum(len(rows) for _, rows in todo)
+    todo = plan_batches(keys, config.batch_size, done)
+    resumed = len(prompts) - sum(len(rows) for rows in todo)
     # a rich bar on a terminal; in a log, a line every few seconds (done/total, rate, ETA)
     with progress_bar(
         f"profiling ({config.method})", len(prompts), done=resumed, enabled=progress
     ) as bar:
-        planned = [(b, [prompts[r] for r in rows]) for b, rows in todo]
-        rows_of = dict(todo)
-        results = iter(runner.run(planned, config.generation))
-        for n in itertools.count():
-            # Checked before asking for the next batch, so a simulated kill generates no more.
-            if stop_after_batches is not None and n >= stop_after_batches:
-                raise KeyboardInterrupt
-            if (result := next(results, None)) is None:
-                break
-            b, texts = result
-            rows = rows_of[b]
-            if len(texts) != len(rows):
-                raise RuntimeError(f"generator returned {len(texts)} texts for {len(rows)} prompts")
-            part = pl.DataFrame(
-                {"cache_key": [keys[r] for r in rows], "profile": [t.strip() for t in texts]}
-            )
-            tmp = parts_dir / f"part-{b:06d}.tmp"
-            part.write_parquet(tmp)
-            os.replace(tmp, parts_dir / f"part-{b:06d}.parquet")
-            done.update(zip(part["cache_key"], part["profile"], strict=True))
-            bar.advance(len(rows))
+        generate_missing(
+            list(zip(keys, prompts, strict=True)),
+            runner,
+            config.generation,
+            parts_dir,
+            batch_size=config.batch_size,
+            done=done,
+            on_batch=bar.advance,
+            stop_after_batches=stop_after_batches,
+        )
 
     finish = trim_to_sentence if config.sentence_end else str
     profiles = examples.select("example_id", "user_id", "split").with_columns(
@@ -207,17 +179,8 @@ def run_profile(
         pl.lit(template.name).alias("template"),
     )
     path = out_dir / PROFILES_FILE
-    profiles.write_parquet(path.with_suffix(".tmp"))
-    os.replace(path.with_suffix(".tmp"), path)
+    write_file_atomic(path, profiles.write_parquet)
     return path
-
-
-def load_parts(parts_dir: Path) -> dict[str, str]:
-    done: dict[str, str] = {}
-    for part in sorted(parts_dir.glob("part-*.parquet")):
-        frame = pl.read_parquet(part)
-        done.update(zip(frame["cache_key"], frame["profile"], strict=True))
-    return done
 
 
 def load_profiles(path: str | Path) -> pl.DataFrame:
