@@ -11,6 +11,7 @@ import pytest
 from _datasets import write_dataset
 from profilerec.data.dataset import Dataset
 from profilerec.embed.st import SentenceTransformerEmbedder
+from profilerec.engines.generation import PARTS_DIR
 from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Messages
 from profilerec.llm.hf import TransformersGenerator
@@ -245,3 +246,32 @@ def test_users_only_and_bad_inputs(
     for bad in ({"k": 0}, {"entities": "people"}, {"k": 2, "temperature": 0.0}):
         with pytest.raises(UserError):
             ProExProfilesConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_parts_of_the_scheme_before_the_engine_resume(
+    data: Dataset, lm: TransformersGenerator, tmp_path: Path
+) -> None:
+    config = small(k=2)
+    run_proex_profiles(data, lm, tmp_path / "full", config, progress=False)
+    # a run killed under the earlier scheme: user parts as (key, texts, f2, f3), no item part
+    (tmp_path / "old" / PARTS_DIR).mkdir(parents=True)
+    for part in (tmp_path / "full" / PARTS_DIR).glob("user-*.parquet"):
+        frame = pl.read_parquet(part)
+        chains = [json.loads(c) for c in frame["chain"]]
+        pl.DataFrame(
+            {"key": frame["cache_key"], "texts": [c[0] for c in chains]}
+            | {"f2": [c[1] for c in chains], "f3": [c[2] for c in chains]},
+            schema={
+                "key": pl.String,
+                "texts": pl.List(pl.String),
+                "f2": pl.String,
+                "f3": pl.String,
+            },
+        ).write_parquet(tmp_path / "old" / PARTS_DIR / part.name)
+    resumed = Recording(lm)
+    run_proex_profiles(data, resumed, tmp_path / "old", config, progress=False)
+    assert len(resumed.calls) == 4 * -(-data.items.height // 4)  # only item chains: F1-F4
+    for name in (USER_FILE, ITEM_FILE):
+        assert pl.read_parquet(tmp_path / "full" / name).equals(
+            pl.read_parquet(tmp_path / "old" / name)
+        )

@@ -190,6 +190,10 @@ def proex_profiles(
     temperature: Annotated[float, typer.Option(help="Sampling temperature of F4.")] = 0.9,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     dtype: DtypeOption = "auto",
+    engine: EngineOption = "local",
+    workers: WorkersOption = 2,
+    ray_address: RayAddressOption = None,
+    worker_gpus: WorkerGpusOption = 0.0,
 ) -> None:
     """ProEx's four-step chain of thought: K profiles per user and item (resumable)."""
     from profilerec.data.dataset import Dataset
@@ -206,7 +210,11 @@ def proex_profiles(
         temperature=temperature,
         seed=seed,
     )
-    path = run_proex_profiles(ds, make_generator(generator, None, batch_size, dtype), out_dir, cfg)
+    # --engine ray: each actor runs whole chains (cot.ChainWork), the driver writes the parts
+    gen = make_runner(
+        ray_options(engine, workers, ray_address, worker_gpus), generator, None, batch_size, dtype
+    )
+    path = run_proex_profiles(ds, gen, out_dir, cfg)
     out.print(f"profiles written to {path}")
 
 

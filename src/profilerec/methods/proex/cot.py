@@ -6,10 +6,13 @@ negative aspects, F3 the latent preferences behind them, and F4 K-1 new profiles
 the same in other words and structure (sampled, each with its own seed and style hint), so
 the K vectors cover more of the language space than one profile does. F1-F3 are greedy.
 
-Resumable like the ``profile`` stage: entities are cut into fixed batches, each batch's
-whole chain is written as one part file keyed by a hash of its F1 prompt, the model and the
-chain's settings, and every generation call seeds itself from its prompts, so a killed and
-resumed run writes exactly what an uninterrupted one would.
+Runs on the one generation engine (``profilerec.engines.generation``), like the ``profile``
+stage: a batch's work is its whole chain (:class:`ChainWork`), so entities are cut into fixed
+batches, each batch's chains are written as one part file (``user-NNNNNN.parquet``: one JSON
+``[texts, f2, f3]`` per entity, keyed by a hash of its F1 prompt, the model and the chain's
+settings), and every generation call seeds itself from its prompts, so a killed and resumed
+run writes exactly what an uninterrupted one would, and ``--engine ray`` runs the chains on
+a Ray actor pool. Part files of the earlier scheme (columns key, texts, f2, f3) still resume.
 """
 
 from __future__ import annotations
@@ -17,122 +20,61 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
+from profilerec.atomic import write_file_atomic, write_text_atomic
 from profilerec.data.dataset import Dataset
 from profilerec.data.text import HistoryEntry, render_history, render_item
 from profilerec.embed.base import Embedder
+from profilerec.engines.generation import (
+    PARTS_DIR,
+    BatchRunner,
+    as_runner,
+    cache_key,
+    generate_missing,
+    load_parts,
+    plan_batches,
+)
 from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Generator, Messages
-from profilerec.llm.prompts import PromptTemplate, load_template
-from profilerec.profile.stage import PARTS_DIR, cache_key
+from profilerec.methods.proex.settings import NOUN, Kind, ProExProfilesConfig, Templates
 from profilerec.recsys.graph import user_order
+
+__all__ = [
+    "CONFIG_FILE",
+    "ITEM_FILE",
+    "NO_HISTORY",
+    "NO_REVIEWS",
+    "USER_FILE",
+    "ChainWork",
+    "Kind",
+    "ProExProfilesConfig",
+    "Templates",
+    "f1_prompts",
+    "profile_vectors",
+    "run_proex_profiles",
+]
 
 USER_FILE = "user_profiles.parquet"
 ITEM_FILE = "item_profiles.parquet"
 CONFIG_FILE = "proex_profiles_config.json"
 NO_HISTORY = "(no history: this customer has no purchases yet)"
 NO_REVIEWS = "(no reviews yet)"
-Kind = Literal["user", "item"]
-NOUN: dict[str, str] = {"user": "customer", "item": "product"}
-
-
-@dataclass
-class ProExProfilesConfig:
-    """How the K profiles per user/item are written; saved as ``proex_profiles_config.json``."""
-
-    k: int = field(default=4, metadata={"help": "Profiles per entity: F1 plus K-1 from F4."})
-    entities: str = field(
-        default="both", metadata={"help": "Who gets profiles: users, items or both."}
-    )
-    batch_size: int = field(
-        default=16, metadata={"help": "Entities per batch (and per resumable part file)."}
-    )
-    max_new_tokens: int = field(
-        default=48, metadata={"help": "Token budget of every step's output."}
-    )
-    temperature: float = field(
-        default=0.9, metadata={"help": "Sampling temperature of the F4 profiles (F1-F3 greedy)."}
-    )
-    top_p: float = field(default=1.0, metadata={"help": "Nucleus mass of the F4 sampling."})
-    history_items: int = field(
-        default=10, metadata={"help": "Most recent training interactions shown per user."}
-    )
-    item_chars: int = field(
-        default=60, metadata={"help": "Characters of each item title in a user's history."}
-    )
-    snippet_chars: int = field(
-        default=40, metadata={"help": "Characters of each review snippet (0 = ratings only)."}
-    )
-    item_budget: int = field(
-        default=200, metadata={"help": "Characters of an item's metadata in its F1 prompt."}
-    )
-    item_reviews: int = field(
-        default=5, metadata={"help": "Most recent training reviews shown per item."}
-    )
-    styles: tuple[str, ...] = field(
-        default=(
-            "as a list of its key traits",
-            "starting from the hidden preferences",
-            "as a one-line summary followed by one detail",
-            "as a friend who knows it well would put it",
-        ),
-        metadata={"help": "F4 style hints, one per new profile (cycled)."},
-    )
-    seed: int = field(default=0, metadata={"help": "Seed; new profile j samples with seed + j."})
-
-    def __post_init__(self) -> None:
-        if self.k < 1 or self.batch_size < 1 or self.max_new_tokens < 1:
-            raise UserError("k, batch_size and max_new_tokens must be at least 1")
-        if self.entities not in ("users", "items", "both"):
-            raise UserError(f"entities must be users, items or both, got {self.entities!r}")
-        if self.k > 1 and (self.temperature <= 0 or not self.styles):
-            raise UserError("K > 1 needs a positive temperature and at least one style")
-        self.styles = tuple(self.styles)
-
-    @property
-    def kinds(self) -> list[Kind]:
-        kinds: list[Kind] = []
-        if self.entities in ("users", "both"):
-            kinds.append("user")
-        if self.entities in ("items", "both"):
-            kinds.append("item")
-        return kinds
-
-    def greedy(self) -> GenerationConfig:
-        return GenerationConfig(max_new_tokens=self.max_new_tokens, seed=self.seed)
-
-    def sampled(self, j: int) -> GenerationConfig:
-        """New profile ``j`` (1..K-1): its own seed, so the K-1 samples differ."""
-        return GenerationConfig(
-            max_new_tokens=self.max_new_tokens,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            seed=self.seed + j,
-        )
-
-
-@dataclass(frozen=True)
-class Templates:
-    f1_user: PromptTemplate
-    f1_item: PromptTemplate
-    f2: PromptTemplate
-    f3: PromptTemplate
-    f4: PromptTemplate
-
-    @classmethod
-    def load(cls) -> Templates:
-        return cls(*(load_template(f"proex_{n}") for n in ("f1_user", "f1_item", "f2", "f3", "f4")))
-
-    def digest(self) -> list[str]:
-        return [t.digest for t in (self.f1_user, self.f1_item, self.f2, self.f3, self.f4)]
+#: The part-file column of a chain (``json.dumps([texts, f2, f3])``).
+CHAIN_COLUMN = "chain"
 
 
 # ---- F1 inputs: training interactions only -------------------------------------------------
@@ -266,6 +208,22 @@ def run_chain(
     return texts, f2_out, f3_out
 
 
+@dataclass(frozen=True)
+class ChainWork:
+    """One batch's chains as engine work (picklable, so Ray actors run it as it is here)."""
+
+    kind: Kind
+    config: ProExProfilesConfig
+    templates: Templates
+
+    def __call__(self, generator: Generator, prompts: list[Messages]) -> list[str]:
+        """One ``json.dumps([texts, f2, f3])`` per F1 prompt."""
+        texts, f2, f3 = run_chain(generator, self.kind, prompts, self.config, self.templates)
+        return [
+            json.dumps([t, b, c], ensure_ascii=False) for t, b, c in zip(texts, f2, f3, strict=True)
+        ]
+
+
 def chain_keys(
     kind: Kind,
     ids: list[str],
@@ -297,7 +255,7 @@ def chain_keys(
 
 def run_proex_profiles(
     ds: Dataset,
-    generator: Generator,
+    generator: Generator | BatchRunner,
     out_dir: str | Path,
     config: ProExProfilesConfig,
     *,
@@ -305,58 +263,56 @@ def run_proex_profiles(
     stop_after_batches: int | None = None,
 ) -> Path:
     """Write ``user_profiles.parquet`` / ``item_profiles.parquet`` (one row per entity and k)
-    to ``out_dir`` and return it; ``stop_after_batches`` simulates a kill (tests)."""
+    to ``out_dir`` and return it. ``generator`` is a Generator or any ``BatchRunner`` (e.g.
+    ``RayRunner``); ``stop_after_batches`` simulates a kill after that many batches (tests)."""
+    runner = as_runner(generator)
     out_dir = Path(out_dir)
     parts_dir = out_dir / PARTS_DIR
     parts_dir.mkdir(parents=True, exist_ok=True)
     templates = Templates.load()
-    (out_dir / CONFIG_FILE).write_text(
-        json.dumps({**dataclasses.asdict(config), "model_id": generator.model_id}, indent=2)
+    write_text_atomic(
+        out_dir / CONFIG_FILE,
+        json.dumps({**dataclasses.asdict(config), "model_id": runner.model_id}, indent=2),
     )
-    done = _load_chains(parts_dir)
-    plans = []
-    for kind in config.kinds:
-        ids, prompts = f1_prompts(ds, kind, config, templates)
-        keys = chain_keys(kind, ids, prompts, generator.model_id, config, templates)
-        batches = [
-            range(i, min(i + config.batch_size, len(ids)))
-            for i in range(0, len(ids), config.batch_size)
-        ]
-        todo = [(b, r) for b, r in enumerate(batches) if not all(keys[i] in done for i in r)]
-        plans.append((kind, ids, prompts, keys, todo))
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
-    n_batches = 0
+    generated = 0
+    chains: dict[Kind, tuple[list[str], list[str], dict[str, str]]] = {}
     with Progress(*columns, TimeRemainingColumn(), disable=not progress) as bar:
-        for kind, ids, prompts, keys, todo in plans:
+        for kind in config.kinds:
+            ids, prompts = f1_prompts(ds, kind, config, templates)
+            keys = chain_keys(kind, ids, prompts, runner.model_id, config, templates)
+            done = {**_load_legacy(parts_dir, kind), **load_parts(parts_dir, kind, CHAIN_COLUMN)}
+            todo = plan_batches(keys, config.batch_size, done)
             task = bar.add_task(f"ProEx {kind} profiles (K={config.k})", total=len(ids))
-            bar.advance(task, len(ids) - sum(len(r) for _, r in todo))
-            for b, rows in todo:
-                if stop_after_batches is not None and n_batches >= stop_after_batches:
-                    raise KeyboardInterrupt
-                texts, f2, f3 = run_chain(
-                    generator, kind, [prompts[i] for i in rows], config, templates
-                )
-                part = pl.DataFrame(
-                    {"key": [keys[i] for i in rows], "texts": texts, "f2": f2, "f3": f3},
-                    schema={
-                        "key": pl.String,
-                        "texts": pl.List(pl.String),
-                        "f2": pl.String,
-                        "f3": pl.String,
-                    },
-                )
-                tmp = parts_dir / f"{kind}-{b:06d}.tmp"
-                part.write_parquet(tmp)
-                os.replace(tmp, parts_dir / f"{kind}-{b:06d}.parquet")
-                done.update(_rows(part))
-                bar.advance(task, len(rows))
-                n_batches += 1
-    for kind, ids, _, keys, _ in plans:
+            bar.advance(task, len(ids) - sum(len(r) for r in todo))
+
+            def advance(n: int, task: TaskID = task) -> None:
+                nonlocal generated
+                generated += 1
+                bar.advance(task, n)
+
+            generate_missing(
+                list(zip(keys, prompts, strict=True)),
+                runner,
+                ChainWork(kind, config, templates),
+                parts_dir,
+                batch_size=config.batch_size,
+                prefix=kind,
+                column=CHAIN_COLUMN,
+                done=done,
+                on_batch=advance,
+                stop_after_batches=None
+                if stop_after_batches is None
+                else max(stop_after_batches - generated, 0),
+            )
+            chains[kind] = (ids, keys, done)
+    for kind, (ids, keys, done) in chains.items():
         frame = pl.DataFrame(
             [
-                {f"{kind}_id": e, "k": k, "text": text, "f2": done[key][1], "f3": done[key][2]}
+                {f"{kind}_id": e, "k": k, "text": text, "f2": f2, "f3": f3}
                 for e, key in zip(ids, keys, strict=True)
-                for k, text in enumerate(done[key][0])
+                for texts, f2, f3 in [json.loads(done[key])]
+                for k, text in enumerate(texts)
             ],
             schema={
                 f"{kind}_id": pl.String,
@@ -366,30 +322,23 @@ def run_proex_profiles(
                 "f3": pl.String,
             },
         )
-        path = out_dir / (USER_FILE if kind == "user" else ITEM_FILE)
-        frame.write_parquet(path.with_suffix(".tmp"))
-        os.replace(path.with_suffix(".tmp"), path)
+        write_file_atomic(
+            out_dir / (USER_FILE if kind == "user" else ITEM_FILE), frame.write_parquet
+        )
     return out_dir
 
 
-Chain = tuple[list[str], str | None, str | None]
-
-
-def _rows(part: pl.DataFrame) -> dict[str, Chain]:
-    return {
-        key: (list(texts), f2, f3)
-        for key, texts, f2, f3 in zip(
-            part["key"], part["texts"].to_list(), part["f2"], part["f3"], strict=True
-        )
-    }
-
-
-def _load_chains(parts_dir: Path) -> dict[str, Chain]:
-    done: dict[str, Chain] = {}
-    for path in sorted(parts_dir.glob("*-*.parquet")):
+def _load_legacy(parts_dir: Path, kind: Kind) -> dict[str, str]:
+    """Chains from part files of the scheme before the engine (key, texts, f2, f3 columns),
+    in the engine's text form, so a run killed under that scheme resumes."""
+    done: dict[str, str] = {}
+    for path in sorted(parts_dir.glob(f"{kind}-*.parquet")):
         frame = pl.read_parquet(path)
-        if "texts" in frame.columns:  # skip another stage's parts sharing the folder
-            done.update(_rows(frame))
+        if "texts" in frame.columns and "key" in frame.columns:
+            for key, texts, f2, f3 in zip(
+                frame["key"], frame["texts"].to_list(), frame["f2"], frame["f3"], strict=True
+            ):
+                done[key] = json.dumps([list(texts), f2, f3], ensure_ascii=False)
     return done
 
 
