@@ -17,7 +17,7 @@ from profilerec.cli.engine import (
     make_runner,
     ray_options,
 )
-from profilerec.cli.loaders import make_embedder, make_generator
+from profilerec.cli.loaders import make_embedder, make_generator  # noqa: F401 (patched by tests)
 from profilerec.profile.prompts import HistoryFormat
 
 if TYPE_CHECKING:
@@ -256,6 +256,10 @@ def pte_profiles(
         typer.Option("--set", help="Override one option, KEY=VALUE (YAML value; repeatable)."),
     ] = None,
     dtype: DtypeOption = "auto",
+    engine: EngineOption = "local",
+    workers: WorkersOption = 2,
+    ray_address: RayAddressOption = None,
+    worker_gpus: WorkerGpusOption = 0.0,
 ) -> None:
     """PtE's bidirectional user/item profiles, refined in rounds, candidates selected by a
     group-relative collaborative reward (resumable)."""
@@ -274,6 +278,8 @@ def pte_profiles(
     }
     cfg = from_mapping(PtEProfilesConfig, data, str(config or "--set"), **overrides)
     ds = Dataset.load(dataset)
-    gen = make_generator(generator, None, cfg.batch_size, dtype)
+    # --engine ray: each round's batches on the actors; selection stays in this process
+    engine_options = ray_options(engine, workers, ray_address, worker_gpus)
+    gen = make_runner(engine_options, generator, None, cfg.batch_size, dtype)
     path = run_pte_profiles(ds, gen, make_embedder(embedder), out_dir, cfg)
     out.print(f"profiles written to {path}")

@@ -14,10 +14,13 @@ test interaction reaches a prompt. Items no user had in training are not profile
 vector is the embedding of their catalogue text; users without training items get a zero
 vector.
 
-Resumability follows ``profile/stage.py``: every (round, kind, candidate, batch) writes
-its own part file of ``cache_key -> profile`` rows, keys hashing the entity, prompt, model
-and decoding settings. A re-run loads the parts, skips finished batches, and recomputes
-later prompts from the stored texts, so a killed and resumed run equals an uninterrupted one.
+Every (round, kind, candidate) is one job of the generation engine
+(``profilerec.engines.generation``, as the ``profile`` stage): each batch writes its own
+part file ``part-rRR-KIND-cCC-NNNNNN.parquet`` of ``cache_key -> profile`` rows (the names
+and format of earlier runs), keys hashing the entity, prompt, model and decoding settings.
+A re-run loads the parts, skips finished batches, and recomputes later prompts from the
+stored texts, so a killed and resumed run equals an uninterrupted one; with a ``RayRunner``
+as the generator (``--engine ray``) each round's batches run on a Ray actor pool.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,16 +37,25 @@ import numpy as np
 import polars as pl
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from profilerec.atomic import write_file_atomic, write_text_atomic
 from profilerec.data.dataset import Dataset
 from profilerec.data.text import HistoryEntry, render_history
 from profilerec.embed.base import Embedder
+from profilerec.engines.generation import (
+    PARTS_DIR,
+    BatchRunner,
+    as_runner,
+    cache_key,
+    generate_missing,
+    load_parts,
+    plan_batches,
+)
 from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Generator, Messages
 from profilerec.llm.prompts import PromptTemplate, load_template
 from profilerec.methods.pte.neighbours import item_users, training_histories, user_neighbours
 from profilerec.methods.pte.reward import CollaborativeReward, PtERewardConfig
 from profilerec.methods.pte.selection import group_relative
-from profilerec.profile.stage import PARTS_DIR, cache_key, load_parts
 from profilerec.recsys.graph import user_order
 
 USERS_FILE = "users.parquet"
@@ -284,17 +295,17 @@ def _entity_key(
 
 
 class _Runner:
-    """Generates fixed batches into part files, skipping batches already on disk."""
+    """One engine job per (round, kind, candidate), all sharing the folder's part files."""
 
     def __init__(
         self,
-        generator: Generator,
+        generator: Generator | BatchRunner,
         parts_dir: Path,
         config: PtEProfilesConfig,
         advance: Callable[[int], None],
         stop_after_batches: int | None,
     ) -> None:
-        self.generator, self.parts_dir, self.cfg = generator, parts_dir, config
+        self.runner, self.parts_dir, self.cfg = as_runner(generator), parts_dir, config
         self.advance, self.stop_after = advance, stop_after_batches
         self.done = load_parts(parts_dir)
         self.generated = 0
@@ -308,33 +319,33 @@ class _Runner:
             seed=self.cfg.seed + cand,
         )
 
+    def _generated(self, rows: int) -> None:
+        self.generated += 1
+        self.advance(rows)
+
     def run(
         self, round_: int, kind: str, cand: int, entities: list[str], prompts: list[Messages]
     ) -> list[str]:
-        gen, bs = self.decoding(cand), self.cfg.batch_size
-        model_id = self.generator.model_id
+        gen, model_id = self.decoding(cand), self.runner.model_id
         keys = [
             _entity_key(kind, e, round_, cand, p, model_id, gen)
             for e, p in zip(entities, prompts, strict=True)
         ]
-        for b, start in enumerate(range(0, len(prompts), bs)):
-            rows = range(start, min(start + bs, len(prompts)))
-            if not all(keys[r] in self.done for r in rows):
-                if self.stop_after is not None and self.generated >= self.stop_after:
-                    raise KeyboardInterrupt  # a simulated kill (tests)
-                texts = self.generator.generate([prompts[r] for r in rows], gen)
-                if len(texts) != len(rows):
-                    raise RuntimeError(f"generator returned {len(texts)} texts for {len(rows)}")
-                part = pl.DataFrame(
-                    {"cache_key": [keys[r] for r in rows], "profile": [t.strip() for t in texts]},
-                    schema={"cache_key": pl.String, "profile": pl.String},
-                )
-                name = f"part-r{round_:02d}-{kind}-c{cand:02d}-{b:06d}"
-                part.write_parquet(self.parts_dir / f"{name}.tmp")
-                os.replace(self.parts_dir / f"{name}.tmp", self.parts_dir / f"{name}.parquet")
-                self.done.update(zip(part["cache_key"], part["profile"], strict=True))
-                self.generated += 1
-            self.advance(len(rows))
+        todo = plan_batches(keys, self.cfg.batch_size, self.done)
+        self.advance(len(keys) - sum(len(rows) for rows in todo))
+        generate_missing(
+            list(zip(keys, prompts, strict=True)),
+            self.runner,
+            gen,
+            self.parts_dir,
+            batch_size=self.cfg.batch_size,
+            prefix=f"part-r{round_:02d}-{kind}-c{cand:02d}",
+            done=self.done,
+            on_batch=self._generated,
+            stop_after_batches=None
+            if self.stop_after is None
+            else max(self.stop_after - self.generated, 0),
+        )
         return [self.done[k] for k in keys]
 
 
@@ -413,7 +424,7 @@ def _rows(
 
 def run_pte_profiles(
     ds: Dataset,
-    generator: Generator,
+    generator: Generator | BatchRunner,
     embedder: Embedder,
     out_dir: str | Path,
     config: PtEProfilesConfig,
@@ -425,7 +436,8 @@ def run_pte_profiles(
 
     Rows: (``user_id`` | ``item_id``, round, candidate, text, reward, advantage, selected).
     Rounds before the last hold one row per entity (reward and advantage null, selected
-    true: the profile carried forward). ``stop_after_batches`` simulates a kill (tests).
+    true: the profile carried forward). ``generator`` is a Generator or any ``BatchRunner``
+    (e.g. ``RayRunner``); ``stop_after_batches`` simulates a kill (tests).
     """
     out_dir = Path(out_dir)
     parts_dir = out_dir / PARTS_DIR
@@ -434,15 +446,13 @@ def run_pte_profiles(
     if not train.users:
         raise UserError("the dataset has no training interactions to profile from")
     prompts = _Prompts(train, config)
-    (out_dir / CONFIG_FILE).write_text(
+    model_id = as_runner(generator).model_id
+    write_text_atomic(
+        out_dir / CONFIG_FILE,
         json.dumps(
-            {
-                **dataclasses.asdict(config),
-                "model_id": generator.model_id,
-                "embedder_id": embedder.model_id,
-            },
+            {**dataclasses.asdict(config), "model_id": model_id, "embedder_id": embedder.model_id},
             indent=2,
-        )
+        ),
     )
     u_index = {u: j for j, u in enumerate(train.users)}
     i_index = {i: j for j, i in enumerate(train.items)}
@@ -510,9 +520,7 @@ def run_pte_profiles(
             item_prev = {i: items[i_sel[j]][j] for j, i in enumerate(train.items)}
 
     for name, frames in ((USERS_FILE, user_frames), (ITEMS_FILE, item_frames)):
-        path = out_dir / name
-        pl.concat(frames).write_parquet(path.with_suffix(".tmp"))
-        os.replace(path.with_suffix(".tmp"), path)
+        write_file_atomic(out_dir / name, pl.concat(frames).write_parquet)
     return out_dir
 
 
