@@ -29,20 +29,35 @@ def _qa(cli: Any, tmp_path: Path, tiny_lm_dir: Path, out: Path, *extra: str) -> 
     return cli("qa", data.root, *args, "rating", *extra)
 
 
-def test_qa_interrupted_while_writing_its_report_keeps_the_old_run_whole(
-    monkeypatch: pytest.MonkeyPatch, cli: Any, tmp_path: Path, tiny_lm_dir: Path, old_qa: Path
+@pytest.mark.parametrize(
+    ("raised", "code", "last"),
+    [
+        (KeyboardInterrupt(), 130, "interrupted; finished work is kept"),
+        (OSError(28, "No space left on device"), 2, "error: no space left on device: {out}"),
+    ],
+)
+def test_qa_stopped_while_writing_its_report_keeps_the_old_run_whole(
+    monkeypatch: pytest.MonkeyPatch,
+    cli: Any,
+    tmp_path: Path,
+    tiny_lm_dir: Path,
+    old_qa: Path,
+    raised: BaseException,
+    code: int,
+    last: str,
 ) -> None:
-    """The report was written after the folder's swap: a SIGINT then left new metrics beside
-    the old report. Now it is written inside the atomic folder: the old run stays, whole."""
+    """The report was written after the folder's swap: a SIGINT or a full disk then left new
+    metrics beside the old report. Now it is written inside the atomic folder: the old run
+    stays, whole, and the message names the cause."""
     monkeypatch.setenv("PROFILEREC_CACHE", str(tmp_path / "cache"))
     before = snapshot(old_qa)
 
-    def interrupt(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt
+    def stop(*args: object, **kwargs: object) -> None:
+        raise raised
 
-    monkeypatch.setattr("profilerec.report.qa.write_qa_report", interrupt)
-    code, err = _qa(cli, tmp_path, tiny_lm_dir, old_qa)
-    assert code == 130 and err.splitlines()[-1] == "interrupted; finished work is kept", err
+    monkeypatch.setattr("profilerec.report.qa.write_qa_report", stop)
+    result = _qa(cli, tmp_path, tiny_lm_dir, old_qa)
+    assert result[0] == code and result[1].splitlines()[-1] == last.format(out=old_qa), result
     assert snapshot(old_qa) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "data", "qa"]  # no temp left
 
