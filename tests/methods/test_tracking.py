@@ -190,3 +190,28 @@ def test_rft_rounds_reach_tensorboard_and_mlflow(
     ((found, _),) = _mlflow_runs(run / "mlruns")
     assert found.info.run_name == "round 1" and found.info.status == "FINISHED"
     assert "train_loss" in found.data.metrics, sorted(found.data.metrics)
+
+
+def test_an_experiment_gives_its_runs_one_mlflow_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Trainings and the evaluation of one experiment log side by side in OUT/mlruns; the
+    environment is restored after, and a URI the user set is kept."""
+    pytest.importorskip("mlflow", reason="mlflow(-skinny) of the dev extra is not installed")
+    import os
+
+    from profilerec.methods.tracking import mlflow_store, shared_mlflow_store, tracking_setup
+
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_ALLOW_FILE_STORE", "MLFLOW_DISABLE_TELEMETRY"):
+        monkeypatch.delenv(name, raising=False)
+    out = tmp_path / "exp"
+    with shared_mlflow_store(out) as uri:
+        assert uri == (out / "mlruns").resolve().as_uri()
+        assert tracking_setup("mlflow", out / "train" / "a") == (["mlflow"], [])
+        assert os.environ["MLFLOW_TRACKING_URI"] == uri  # the training's store
+        assert mlflow_store(out / "train" / "b") == uri and mlflow_store(out) == uri
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    assert "MLFLOW_ALLOW_FILE_STORE" not in os.environ
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
+    with shared_mlflow_store(out) as uri:
+        assert uri == "http://tracking.example:5000" == mlflow_store(out / "train" / "a")

@@ -193,5 +193,10 @@ class Runner:
 
 
 def run_experiment(exp: Experiment, console: Console | None = None) -> dict[str, Any]:
-    """Run ``exp``; returns which stages did work and where the evaluation is."""
-    return Runner(exp, console).run()
+    """Run ``exp``; returns which stages did work and where the evaluation is. Trainings
+    and the evaluation that log to MLflow share one store, ``OUT/mlruns`` (unless the user
+    set ``MLFLOW_TRACKING_URI``)."""
+    from profilerec.methods.tracking import shared_mlflow_store
+
+    with shared_mlflow_store(exp.out):
+        return Runner(exp, console).run()

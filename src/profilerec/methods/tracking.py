@@ -13,7 +13,8 @@ TRL, so every loss, reward and KL figure TRL logs reaches those backends as well
   store to see them together), else the local file store ``RUN/mlruns``, offline: MLflow 3
   refuses file stores unless ``MLFLOW_ALLOW_FILE_STORE`` is true and sends usage telemetry
   unless ``MLFLOW_DISABLE_TELEMETRY`` is, so both default to true for that store. Needs
-  ``mlflow`` or ``mlflow-skinny`` (extra ``tracking``; skinny pulls no torch).
+  ``mlflow`` or ``mlflow-skinny`` (extra ``tracking``; skinny pulls no torch). An
+  experiment (``profilerec run``) gives its trainings and evaluation one store, ``OUT/mlruns``.
 - ``wandb``: as the ``wandb`` package is configured (``wandb login``, or
   ``WANDB_MODE=offline`` to write ``./wandb`` and sync later); needs ``wandb`` installed.
 
@@ -25,9 +26,11 @@ written for evaluations yet.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,9 @@ MLFLOW_URI = "MLFLOW_TRACKING_URI"
 #: experiment trains several in one process) gets its own store instead of the first's;
 #: a URI the user set is never changed.
 _OURS: dict[str, str] = {}
+#: Set to true for a local store: MLflow 3 refuses a file store otherwise, and a local
+#: store means offline (no usage telemetry).
+_OFFLINE = ("MLFLOW_ALLOW_FILE_STORE", "MLFLOW_DISABLE_TELEMETRY")
 
 
 def parse_report_to(value: str) -> tuple[str, ...]:
@@ -102,6 +108,30 @@ def tracking_setup(
     return [n for n in names if n != "tensorboard"], callbacks
 
 
+@contextlib.contextmanager
+def shared_mlflow_store(folder: Path) -> Iterator[str]:
+    """Within the block, every run logging to MLflow uses one local store, ``folder/mlruns``
+    (an experiment's trainings and its evaluation side by side), unless the user set
+    ``MLFLOW_TRACKING_URI``; the environment is restored after."""
+    current = os.environ.get(MLFLOW_URI)
+    if current and current != _OURS.get(MLFLOW_URI):
+        yield current
+        return
+    uri = (folder / MLFLOW_DIR).resolve().as_uri()
+    saved = {k: os.environ.get(k) for k in (MLFLOW_URI, *_OFFLINE)}
+    os.environ[MLFLOW_URI] = uri  # not ours: mlflow_store keeps it for every run
+    for name in _OFFLINE:
+        os.environ.setdefault(name, "true")
+    try:
+        yield uri
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def mlflow_store(folder: Path) -> str:
     """The MLflow tracking URI for a run in ``folder``: the user's ``MLFLOW_TRACKING_URI``,
     else the local file store ``folder/mlruns`` (set in the environment, where TRL reads it)."""
@@ -110,8 +140,8 @@ def mlflow_store(folder: Path) -> str:
         return current
     uri = (folder / MLFLOW_DIR).resolve().as_uri()
     os.environ[MLFLOW_URI] = _OURS[MLFLOW_URI] = uri
-    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 refuses it otherwise
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # a local store means offline
+    for name in _OFFLINE:
+        os.environ.setdefault(name, "true")
     return uri
 
 
