@@ -96,7 +96,7 @@ def test_two_rounds_train_validate_resume_and_never_see_held_out_items(
     # candidates: greedy + 2 samples of each training example, in 2 parts of <= 4 examples
     rnd = run / "rounds" / "round-001"
     assert len(list((rnd / "candidates").glob("part-*.parquet"))) == 2
-    cands = pl.read_parquet(rnd / "candidates" / "part-*.parquet")
+    cands = pl.read_parquet(rnd / "candidates" / "candidates.parquet")
     assert cands.height == 6 * 3
     assert sorted(set(cands["sample"])) == [GREEDY, 0, 1]
     splits = dict(zip(ds.examples["example_id"], ds.examples["split"], strict=True))
@@ -126,9 +126,9 @@ def test_two_rounds_train_validate_resume_and_never_see_held_out_items(
     import shutil
 
     shutil.rmtree(run / "rounds" / "round-002" / "adapter")
-    kept = run / "rounds" / "round-002" / "candidates" / "part-00000.parquet"
+    kept = run / "rounds" / "round-002" / "candidates" / "part-000000.parquet"
     before = kept.stat().st_mtime_ns
-    (run / "rounds" / "round-002" / "candidates" / "part-00001.parquet").unlink()
+    (run / "rounds" / "round-002" / "candidates" / "part-000001.parquet").unlink()
     train_rft(ds, emb, run, more, progress=False)
     assert kept.stat().st_mtime_ns == before
     log = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]

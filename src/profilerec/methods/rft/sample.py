@@ -1,14 +1,22 @@
 """One round's candidates: the greedy profile and N samples per training example, scored.
 
-Written in parts of ``gen_batch_size`` examples, each part atomically, so a killed round
-resumes at the first missing part (generation is nearly all of a round's time).
+Generation runs on the one generation engine (``profilerec.engines.generation``): a
+batch's work is the greedy profile and the N samples of ``gen_batch_size`` examples
+(:class:`CandidateWork`), written as one part file ``part-NNNNNN.parquet`` (``cache_key`` +
+one JSON list of texts per example, greedy first), atomically, so a killed round resumes
+at the missing parts (generation is nearly all of a round's time). The texts are then
+scored together and the round's table is written as ``candidates.parquet``. Scored parts
+of the earlier scheme (``part-NNNNN.parquet``: example_id, sample, profile, reward) still
+resume. Always the local engine: the policy being trained lives in this process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import hashlib
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +25,17 @@ import polars as pl
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from profilerec.llm.base import GenerationConfig
+from profilerec.atomic import write_file_atomic
+from profilerec.engines.generation import LocalRunner, generate_missing, load_parts, plan_batches
+from profilerec.llm.base import GenerationConfig, Generator, Messages
 from profilerec.llm.hf import TransformersGenerator
 from profilerec.methods.rewards import EmbeddingReward
 from profilerec.methods.rft.config import RFTConfig
 
 #: ``sample`` value of the greedy profile in a candidates table.
 GREEDY = -1
+#: The round's scored candidates (all examples), beside the part files.
+CANDIDATES_FILE = "candidates.parquet"
 
 
 @contextlib.contextmanager
@@ -54,6 +66,29 @@ def _configs(cfg: RFTConfig, round_: int) -> list[tuple[int, GenerationConfig]]:
     return [(GREEDY, greedy), *sampled]
 
 
+@dataclass(frozen=True)
+class CandidateWork:
+    """The greedy profile and the samples of a batch as engine work: per prompt, one JSON
+    list of texts in ``configs`` order (greedy first)."""
+
+    configs: tuple[GenerationConfig, ...]
+    bf16: bool
+
+    def __call__(self, generator: Generator, prompts: list[Messages]) -> list[str]:
+        per_config = []
+        for gcfg in self.configs:
+            with autocast(self.bf16):
+                per_config.append(generator.generate(prompts, gcfg))
+        return [json.dumps([texts[i] for texts in per_config]) for i in range(len(prompts))]
+
+
+def candidate_key(row: dict[str, Any], round_: int, configs: list[GenerationConfig]) -> str:
+    """An example's candidates in one round: its id, its prompt and every decoding setting
+    (the policy is the round's, and each round has its own folder)."""
+    payload = [int(row["example_id"]), round_, row["prompt"], [c.key_fields() for c in configs]]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
 def sample_round(
     model: Any,
     tokenizer: Any,
@@ -64,13 +99,19 @@ def sample_round(
     round_: int,
     *,
     progress: bool = True,
+    stop_after_batches: int | None = None,
 ) -> pl.DataFrame:
-    """Candidates of every row: example_id, sample (-1 = greedy), profile, reward."""
+    """Candidates of every row: example_id, sample (-1 = greedy), profile, reward.
+
+    ``stop_after_batches`` simulates a kill after that many batches (tests).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     gen = TransformersGenerator.wrap(model, tokenizer, "policy", batch_size=cfg.gen_batch_size)
     configs = _configs(cfg, round_)
-    step = cfg.gen_batch_size
-    parts = [folder / f"part-{i // step:05d}.parquet" for i in range(0, len(rows), step)]
+    decodings = [g for _, g in configs]
+    keys = [candidate_key(r, round_, decodings) for r in rows]
+    done = {**_legacy_parts(folder, rows, keys, len(configs)), **load_parts(folder)}
+    todo = plan_batches(keys, cfg.gen_batch_size, done)
     columns = [
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -82,44 +123,65 @@ def sample_round(
     try:
         with Progress(*columns, disable=not progress) as bar:
             task = bar.add_task(f"round {round_} candidates", total=len(rows))
-            for n, path in enumerate(parts):
-                chunk = rows[n * step : (n + 1) * step]
-                if not path.exists():
-                    _write(path, _score(gen, chunk, configs, reward, cfg.bf16))
-                bar.advance(task, len(chunk))
+            bar.advance(task, len(rows) - sum(len(r) for r in todo))
+            generate_missing(
+                [(k, r["prompt"]) for k, r in zip(keys, rows, strict=True)],
+                LocalRunner(gen),
+                CandidateWork(tuple(decodings), cfg.bf16),
+                folder,
+                batch_size=cfg.gen_batch_size,
+                done=done,
+                on_batch=lambda n: bar.advance(task, n),
+                stop_after_batches=stop_after_batches,
+            )
     finally:
         model.train(was_training)
-    return pl.concat([pl.read_parquet(p) for p in parts]).sort("example_id", "sample")
+    texts = [json.loads(done[k]) for k in keys]
+    frame = _score(rows, texts, [k for k, _ in configs], reward)
+    write_file_atomic(folder / CANDIDATES_FILE, frame.write_parquet)
+    return frame
 
 
 def _score(
-    gen: TransformersGenerator,
-    chunk: list[dict[str, Any]],
-    configs: list[tuple[int, GenerationConfig]],
+    rows: list[dict[str, Any]],
+    texts: list[list[str]],
+    samples: list[int],
     reward: EmbeddingReward,
-    bf16: bool,
 ) -> pl.DataFrame:
-    prompts = [r["prompt"] for r in chunk]
+    """Every candidate's reward; an empty profile retrieves nothing, so it never wins."""
+    flat = [t for per_row in texts for t in per_row]
+    vecs = np.asarray(reward.embedder.embed(flat), dtype=np.float32)
+    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
     records: dict[str, list[Any]] = {"example_id": [], "sample": [], "profile": [], "reward": []}
-    for k, gcfg in configs:
-        with autocast(bf16):
-            texts = gen.generate(prompts, gcfg)
-        vecs = reward.embedder.embed(texts)
-        vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-        for row, text, vec in zip(chunk, texts, vecs, strict=True):
-            value = reward.score(vec, list(row["positives"]), list(row["history_idx"]))
+    n = len(samples)
+    for i, (row, per_row) in enumerate(zip(rows, texts, strict=True)):
+        for j, (k, text) in enumerate(zip(samples, per_row, strict=True)):
+            value = reward.score(vecs[i * n + j], list(row["positives"]), list(row["history_idx"]))
             records["example_id"].append(int(row["example_id"]))
             records["sample"].append(k)
             records["profile"].append(text)
-            # An empty profile retrieves nothing: it must never be picked as a winner.
             records["reward"].append(value if text.strip() else float("-inf"))
-    return pl.DataFrame(records, schema_overrides={"sample": pl.Int32, "reward": pl.Float64})
+    frame = pl.DataFrame(records, schema_overrides={"sample": pl.Int32, "reward": pl.Float64})
+    return frame.sort("example_id", "sample")
 
 
-def _write(path: Path, frame: pl.DataFrame) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.write_parquet(tmp)
-    os.replace(tmp, path)
+def _legacy_parts(
+    folder: Path, rows: list[dict[str, Any]], keys: list[str], n: int
+) -> dict[str, str]:
+    """Texts from scored parts of the scheme before the engine (``part-NNNNN.parquet``, ``n``
+    candidates per example), in the engine's form, so a round killed under that scheme
+    resumes (the rewards are recomputed, as they depend on the texts only)."""
+    key_of = {int(r["example_id"]): k for r, k in zip(rows, keys, strict=True)}
+    done: dict[str, str] = {}
+    for path in sorted(folder.glob("part-[0-9][0-9][0-9][0-9][0-9].parquet")):
+        frame = pl.read_parquet(path)
+        if "sample" not in frame.columns:
+            continue
+        for group in frame.sort("sample").partition_by("example_id", maintain_order=True):
+            eid = int(group["example_id"][0])
+            if eid in key_of and group.height == n:
+                done[key_of[eid]] = json.dumps(group["profile"].to_list())
+    return done
 
 
 def select_winners(candidates: pl.DataFrame, min_gain: float) -> pl.DataFrame:

@@ -1,0 +1,93 @@
+"""RFT's candidate sampling on the generation engine: a killed round resumes exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from profilerec.methods.rewards import EmbeddingReward
+from profilerec.methods.rft.config import RFTConfig
+from profilerec.methods.rft.sample import CANDIDATES_FILE, GREEDY, sample_round
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_lm_dir: Path, tiny_st_dir: Path) -> tuple[Any, Any, EmbeddingReward, list[dict]]:  # type: ignore[type-arg]
+    from profilerec.embed import load_embedder
+    from profilerec.llm.hf import TransformersGenerator
+
+    lm = TransformersGenerator(str(tiny_lm_dir))
+    emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
+    items = np.asarray(emb.embed([f"item {i}" for i in range(12)]), dtype=np.float32)
+    reward = EmbeddingReward(emb, items, n_negatives=0)
+    rows = [
+        {
+            "example_id": e,
+            "prompt": [{"role": "user", "content": f"Describe customer {e}."}],
+            "positives": [e % 12],
+            "history_idx": [(e + 1) % 12],
+        }
+        for e in range(5)
+    ]
+    return lm.model, lm.tokenizer, reward, rows
+
+
+CFG = RFTConfig(num_samples=2, max_new_tokens=4, gen_batch_size=2, bf16=False)
+
+
+class Counting:
+    """Counts the prompts the policy is asked to continue (through ``generate``)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.calls = model, 0
+        self.inner = model.generate
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.inner(*args, **kwargs)
+
+
+def test_killed_round_resumes_with_nothing_lost_or_duplicated(
+    setup: tuple[Any, Any, EmbeddingReward, list[dict]],  # type: ignore[type-arg]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model, tokenizer, reward, rows = setup
+    whole = sample_round(model, tokenizer, rows, reward, CFG, tmp_path / "whole", 1, progress=False)
+    assert whole.height == 5 * 3 and sorted(set(whole["sample"])) == [GREEDY, 0, 1]
+    assert pl.read_parquet(tmp_path / "whole" / CANDIDATES_FILE).equals(whole)
+
+    out = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        sample_round(
+            model, tokenizer, rows, reward, CFG, out, 1, progress=False, stop_after_batches=2
+        )
+    assert len(list(out.glob("part-*.parquet"))) == 2 and not (out / CANDIDATES_FILE).exists()
+    counting = Counting(model)
+    monkeypatch.setattr(model, "generate", counting)
+    resumed = sample_round(model, tokenizer, rows, reward, CFG, out, 1, progress=False)
+    assert counting.calls == 3  # only the last batch (1 example): greedy + 2 samples
+    assert resumed.equals(whole)
+    parts = pl.concat(pl.read_parquet(p) for p in out.glob("part-*.parquet"))
+    assert parts.height == 5 and parts["cache_key"].is_unique().all()
+
+
+def test_scored_parts_of_the_earlier_scheme_resume(
+    setup: tuple[Any, Any, EmbeddingReward, list[dict]],  # type: ignore[type-arg]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model, tokenizer, reward, rows = setup
+    whole = sample_round(model, tokenizer, rows, reward, CFG, tmp_path / "whole", 1, progress=False)
+    old = tmp_path / "old"
+    old.mkdir()
+    whole.filter(pl.col("example_id") < 4).write_parquet(old / "part-00000.parquet")
+    counting = Counting(model)
+    monkeypatch.setattr(model, "generate", counting)
+    resumed = sample_round(model, tokenizer, rows, reward, CFG, old, 1, progress=False)
+    assert counting.calls == 3 and resumed.equals(whole)
+    assert json.loads(pl.read_parquet(old / "part-000002.parquet")["profile"][0])  # the new part
