@@ -71,11 +71,7 @@ def coverage_scores(
     """Per profile: the reward of its example's last ``n`` history items, ranked against the
     catalogue minus the rest of the history. ``histories`` are oldest first; an example with
     no history scores 0 (every candidate ties, so the first set's profile is kept)."""
-    out = np.zeros(len(vecs))
-    for i, (vec, hist) in enumerate(zip(vecs, histories, strict=True)):
-        if hist:
-            out[i] = reward.score(vec, hist[-n:], hist[:-n])
-    return out
+    return reward.score_vectors(vecs, [h[-n:] for h in histories], [h[:-n] for h in histories])
 
 
 def _candidates(dirs: list[Path], splits: tuple[str, ...]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -148,8 +144,7 @@ def run_select(
     }
     item_vecs = embedder.embed(ds.item_texts(config.item_text_budget))
     reward = EmbeddingReward(embedder, item_vecs, variant=config.score, n_negatives=0)
-    vecs = embedder.embed(cand["profile"].to_list())
-    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    vecs = embedder.embed(cand["profile"].to_list())  # unit-normalised by the reward
     hists = [history[e] for e in cand["example_id"]]
     scores = coverage_scores(reward, vecs, hists, config.coverage_items)
     empty = cand["profile"].str.strip_chars().str.len_chars() == 0

@@ -85,12 +85,39 @@ class EmbeddingReward:
         **kwargs: Any,
     ) -> list[float]:
         texts = [completion_text(c) for c in completions]
-        vecs = self.embedder.embed(texts)
-        vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        scores = self.score_texts(texts, positives, history_idx)
         return [
-            self.score(vec, list(pos), list(hist)) if text else None  # type: ignore[misc]
-            for vec, text, pos, hist in zip(vecs, texts, positives, history_idx, strict=True)
+            float(value) if text else None  # type: ignore[misc]
+            for value, text in zip(scores, texts, strict=True)
         ]
+
+    def score_texts(
+        self,
+        texts: Sequence[str],
+        positives: Sequence[Sequence[int]],
+        history_idx: Sequence[Sequence[int]],
+    ) -> np.ndarray:
+        """The reward of each text (embedded in one call): the one scorer of GRPO's rollouts
+        (``__call__``), RFT's best-of-N candidates and ``select``'s coverage. What an empty
+        text earns is the caller's rule (GRPO: no reward; best-of-N: it never wins)."""
+        return self.score_vectors(self.embedder.embed(list(texts)), positives, history_idx)
+
+    def score_vectors(
+        self,
+        vecs: np.ndarray,
+        positives: Sequence[Sequence[int]],
+        history_idx: Sequence[Sequence[int]],
+    ) -> np.ndarray:
+        """:meth:`score` of each (unit-normalised) vector; an entry with no positive scores 0."""
+        vecs = np.asarray(vecs, dtype=np.float32)
+        vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return np.array(
+            [
+                self.score(vec, list(pos), list(hist)) if len(pos) else 0.0
+                for vec, pos, hist in zip(vecs, positives, history_idx, strict=True)
+            ],
+            dtype=np.float64,
+        )
 
     def score(self, vec: np.ndarray, positives: list[int], history: list[int]) -> float:
         neg = self.negatives(positives, history)

@@ -149,19 +149,23 @@ def _score(
     reward: EmbeddingReward,
 ) -> pl.DataFrame:
     """Every candidate's reward; an empty profile retrieves nothing, so it never wins."""
-    flat = [t for per_row in texts for t in per_row]
-    vecs = np.asarray(reward.embedder.embed(flat), dtype=np.float32)
-    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-    records: dict[str, list[Any]] = {"example_id": [], "sample": [], "profile": [], "reward": []}
     n = len(samples)
-    for i, (row, per_row) in enumerate(zip(rows, texts, strict=True)):
-        for j, (k, text) in enumerate(zip(samples, per_row, strict=True)):
-            value = reward.score(vecs[i * n + j], list(row["positives"]), list(row["history_idx"]))
-            records["example_id"].append(int(row["example_id"]))
-            records["sample"].append(k)
-            records["profile"].append(text)
-            records["reward"].append(value if text.strip() else float("-inf"))
-    frame = pl.DataFrame(records, schema_overrides={"sample": pl.Int32, "reward": pl.Float64})
+    flat = [t for per_row in texts for t in per_row]
+    values = reward.score_texts(
+        flat,
+        [list(r["positives"]) for r in rows for _ in range(n)],
+        [list(r["history_idx"]) for r in rows for _ in range(n)],
+    )
+    empty = np.array([not t.strip() for t in flat], dtype=bool)
+    frame = pl.DataFrame(
+        {
+            "example_id": [int(r["example_id"]) for r in rows for _ in range(n)],
+            "sample": samples * len(rows),
+            "profile": flat,
+            "reward": np.where(empty, -np.inf, values),
+        },
+        schema_overrides={"sample": pl.Int32, "reward": pl.Float64},
+    )
     return frame.sort("example_id", "sample")
 
 
