@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import torch
 
+from _blue_defaults import old_blue
 from bad_input._cli import run_cli
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
@@ -30,11 +31,11 @@ def run(demo_dataset: Path, tiny_lm_dir: Path, tiny_st_dir: Path, tmp_path_facto
     from profilerec.embed import load_embedder
     from profilerec.methods.blue.trainer import train_blue
 
-    cfg = BlueConfig(
+    cfg = BlueConfig(**old_blue(  # the defaults before issue 37
         model=str(tiny_lm_dir), max_steps=2, num_generations=2, prompts_per_step=1,
         max_completion_length=6, train_examples=6, eval_examples=4, eval_every=2,
         save_every=2, learning_rate=5e-2, weight_next_item=0.0,
-    )  # fmt: skip
+    ))  # fmt: skip
     folder = tmp_path_factory.mktemp("export") / "run"
     emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
     train_blue(Dataset.load(demo_dataset), emb, folder, cfg, progress=False)

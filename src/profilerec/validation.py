@@ -152,7 +152,8 @@ _KINDS = {
 
 def _describe(error: dict[str, Any]) -> str:
     """One line for pydantic's first error: ``NAME must be ..., not VALUE``."""
-    name = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
+    # the option itself: a union (``bf16: bool | Literal["auto"]``) adds its member's tag
+    name = str(error["loc"][0])
     value, ctx, kind = error.get("input"), error.get("ctx") or {}, error["type"]
     bounds = {
         "greater_than": f"> {ctx.get('gt', 0):g}",

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from _blue_defaults import BLUE_BEFORE_37
 from profilerec.errors import UserError
 from profilerec.experiment import load_experiment, run_experiment
 
@@ -147,7 +148,7 @@ def test_a_profile_set_from_a_training_uses_its_adapter(
 ) -> None:
     spec = {
         "dataset": {"source": "demo"},
-        "trainings": {"blue": {"set": {
+        "trainings": {"blue": {"set": {**BLUE_BEFORE_37,  # the defaults before issue 37
             "model": str(tiny_lm_dir), "max_steps": 2, "num_generations": 2, "prompts_per_step": 1,
             "max_completion_length": 6, "train_examples": 6, "eval_examples": 4, "eval_every": 2,
             "save_every": 2, "learning_rate": 0.05, "weight_next_item": 0.0}}},

@@ -10,6 +10,8 @@ import polars as pl
 import pytest
 import torch
 
+from _blue_defaults import old_blue
+from profilerec.configs import read_yaml_options
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.llm.prompts import load_template
@@ -142,17 +144,20 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_documented_example_configs_exist() -> None:
-    names = {p.name for p in EXAMPLES.glob("blue_*.yaml")}
-    assert {"blue_all_beauty.yaml", "blue_paper.yaml", "blue_coverage_compact.yaml"} <= names
+    names = {p.name for p in EXAMPLES.glob("blue*.yaml")}
+    assert {"blue.yaml", "blue_paper.yaml"} <= names  # the recommended recipe and the paper's
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("blue_*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("blue*.yaml")), ids=lambda p: p.name)
 def test_example_configs_load(path: Path) -> None:
     cfg = BlueConfig.from_yaml(path)
     assert cfg.max_steps > 0
-    if cfg.positives_from != "next":  # the baselines need the next item, and say how
+    written = read_yaml_options(path, "blue").get("positives_from", "auto")
+    if written in ("history", "older"):  # the baselines need the next item, and say how
         with pytest.raises(UserError, match="positives_from=next"):
             BlueConfig.from_yaml(path, reward="rlpf")
+    else:  # auto (or next): the baselines score the next item
+        assert BlueConfig.from_yaml(path, reward="rlpf").positives_from == "next"
 
 
 @pytest.mark.parametrize("reward", ["blue"])
@@ -167,18 +172,20 @@ def test_two_step_grpo_saves_and_reloads_adapter_and_resumes(
     ds = Dataset.load(demo_dataset)
     emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
     cfg = BlueConfig(
-        reward=reward,  # type: ignore[arg-type]
-        model=str(tiny_lm_dir),
-        max_steps=2,
-        num_generations=2,
-        prompts_per_step=1,
-        max_completion_length=6,
-        train_examples=6,
-        eval_examples=4,
-        eval_every=2,
-        save_every=2,
-        learning_rate=5e-2,
-        weight_next_item=0.5,
+        **old_blue(  # the defaults before issue 37 (KL on: "kl" is logged)
+            reward=reward,
+            model=str(tiny_lm_dir),
+            max_steps=2,
+            num_generations=2,
+            prompts_per_step=1,
+            max_completion_length=6,
+            train_examples=6,
+            eval_examples=4,
+            eval_every=2,
+            save_every=2,
+            learning_rate=5e-2,
+            weight_next_item=0.5,
+        )
     )
     run = tmp_path / "run"
     summary = train_blue(ds, emb, run, cfg, progress=False)
@@ -251,19 +258,21 @@ def test_trainable_embedder_rounds_refresh_item_vectors(
     ds = Dataset.load(demo_dataset)
     emb = load_embedder(f"sentence-transformers:{tiny_st_dir}", cache_dir=tmp_path / "cache")
     cfg = BlueConfig(
-        model=str(tiny_lm_dir),
-        max_steps=2,
-        num_generations=2,
-        prompts_per_step=1,
-        max_completion_length=6,
-        train_examples=6,
-        eval_examples=4,
-        eval_every=0,
-        save_every=2,
-        weight_next_item=0.0,
-        trainable_embedder=True,
-        embedder_every=1,
-        embedder_examples=4,
+        **old_blue(  # the defaults before issue 37
+            model=str(tiny_lm_dir),
+            max_steps=2,
+            num_generations=2,
+            prompts_per_step=1,
+            max_completion_length=6,
+            train_examples=6,
+            eval_examples=4,
+            eval_every=0,
+            save_every=2,
+            weight_next_item=0.0,
+            trainable_embedder=True,
+            embedder_every=1,
+            embedder_examples=4,
+        )
     )
     run = tmp_path / "run"
     train_blue(ds, emb, run, cfg, progress=False)

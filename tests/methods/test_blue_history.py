@@ -60,11 +60,11 @@ def test_bad_history_format_is_a_user_error() -> None:
 
 def test_every_shipped_blue_example_config_loads() -> None:
     root = Path(__file__).resolve().parents[2] / "examples"
-    found = sorted(root.glob("blue_*.yaml"))
+    found = sorted(root.glob("blue*.yaml"))
     assert found
     for path in found:
         BlueConfig.from_yaml(path)
-    compact = BlueConfig.from_yaml(root / "blue_ndcg_compact.yaml").history_format()
+    compact = BlueConfig.from_yaml(root / "blue.yaml").history_format()
     assert compact == HistoryFormat(max_items=5, item_chars=40, snippet_chars=0)
 
 

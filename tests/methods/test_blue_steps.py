@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from safetensors.numpy import load_file
 
+from _blue_defaults import old_blue
 from profilerec.data.dataset import Dataset
 from profilerec.llm.prompts import load_template
 from profilerec.methods.blue import trainer as blue_trainer
@@ -38,7 +39,7 @@ def _config(tiny_lm_dir: Path, **kw: Any) -> BlueConfig:
         beta=0.0,
         weight_next_item=0.0,
     )
-    return BlueConfig(**{**base, **kw})
+    return BlueConfig(**old_blue(**{**base, **kw}))  # the defaults before issue 37
 
 
 def _lora_b(run: Path) -> list[np.ndarray]:

@@ -10,12 +10,13 @@ import polars as pl
 import pytest
 import torch
 
+from _blue_defaults import RFT_BEFORE_37
 from profilerec.cli.profile import _history_format
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.methods.rft import RFTConfig, train_rft
 from profilerec.methods.rft.sample import GREEDY, select_winners
-from profilerec.profile.runs import adapter_dir, base_model_of, history_format_of
+from profilerec.profile.runs import ProfilerRun, adapter_dir, base_model_of, history_format_of
 
 
 def _cands(rows: list[tuple[int, int, float]]) -> pl.DataFrame:
@@ -68,6 +69,7 @@ def test_two_rounds_train_validate_resume_and_never_see_held_out_items(
     ds = Dataset.load(demo_dataset)
     emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
     cfg = RFTConfig(
+        **RFT_BEFORE_37,  # bf16 off, as before issue 37 made it auto
         model=str(tiny_lm_dir),
         train_examples=6,
         num_samples=2,
@@ -111,7 +113,7 @@ def test_two_rounds_train_validate_resume_and_never_see_held_out_items(
     with torch.no_grad():
         assert not torch.allclose(base.model(ids).logits, tuned.model(ids).logits)
     assert history_format_of(run) == cfg.history_format()
-    assert _history_format(run, None, None, None) == cfg.history_format()
+    assert _history_format(ProfilerRun.read(run), None, None, None) == cfg.history_format()
     assert base_model_of(run) == str(tiny_lm_dir)
 
     # resume: a different recipe is refused; one more round runs only round 2

@@ -94,7 +94,9 @@ def test_next_item_rewards_expose_the_training_users_last_items(
 def test_future_items_of_each_reward() -> None:
     cover = BlueConfig(positives_from="history", n_positives=5, weight_next_item=0.0)
     assert cover.future_items() == 0
-    assert BlueConfig(n_positives=3, weight_next_item=0.0).future_items() == 3
+    assert (
+        BlueConfig(positives_from="next", n_positives=3, weight_next_item=0.0).future_items() == 3
+    )
     hist = BlueConfig(positives_from="history", n_positives=5, weight_next_item=0.5)
     assert hist.future_items() == 1
     assert BlueConfig(reward="rlpf").future_items() == 1

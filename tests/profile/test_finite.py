@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from _blue_defaults import old_blue
 from profilerec.errors import UserError
 from profilerec.methods.blue.validation import BlueCallback, FiniteCallback
 from profilerec.profile.finite import check_adapter
@@ -96,17 +97,19 @@ def test_a_diverging_run_stops_and_keeps_no_non_finite_adapter(
     from profilerec.methods.blue.trainer import train_blue
 
     cfg = BlueConfig(
-        model=str(tiny_lm_dir),
-        max_steps=3,
-        num_generations=2,
-        prompts_per_step=1,
-        max_completion_length=4,
-        train_examples=4,
-        eval_examples=2,
-        eval_every=1,
-        save_every=1,
-        learning_rate=lr,
-        weight_next_item=0.0,
+        **old_blue(  # the defaults before issue 37
+            model=str(tiny_lm_dir),
+            max_steps=3,
+            num_generations=2,
+            prompts_per_step=1,
+            max_completion_length=4,
+            train_examples=4,
+            eval_examples=2,
+            eval_every=1,
+            save_every=1,
+            learning_rate=lr,
+            weight_next_item=0.0,
+        )
     )
     emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
     run = tmp_path / "run"

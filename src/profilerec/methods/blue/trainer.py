@@ -20,8 +20,9 @@ from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
 from profilerec.llm.hf import resolve_dtype
 from profilerec.llm.prompts import load_template
-from profilerec.methods.blue.config import BlueConfig
+from profilerec.methods.blue.config import DEFAULTS_BEFORE_37, BlueConfig
 from profilerec.methods.blue.data import build_rows, select_train_examples
+from profilerec.methods.blue.grpo import grpo_args
 from profilerec.methods.blue.validation import (
     BlueCallback,
     FiniteCallback,
@@ -114,13 +115,18 @@ def train_blue(
     from datasets import Dataset as HFDataset
     from peft import LoraConfig
     from transformers.trainer_utils import get_last_checkpoint
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     saved = run_dir / "blue_config.json"
-    # An option added since the run began reads as its default.
-    before = {**BlueConfig().to_dict(), **json.loads(saved.read_text())} if saved.exists() else {}
+    # An option added since the run began reads as the default it had then (issue 37
+    # changed the defaults; a config saved since holds every option).
+    before = (
+        {**BlueConfig().to_dict(), **DEFAULTS_BEFORE_37, **json.loads(saved.read_text())}
+        if saved.exists()
+        else {}
+    )
     if saved.exists() and _defining(before) != _defining(config.to_dict()):
         ckpts = run_dir / "checkpoints"
         if ckpts.exists() and any(ckpts.iterdir()):
@@ -172,34 +178,18 @@ def train_blue(
             "times slower than float32; set bf16: false"
         )
     report_to, trackers = tracking_setup(config.report_to, run_dir)  # before the model loads
+    # TRL's options (profilerec's and the config's trl: block) are checked before the model
+    # loads; the reward weights follow once the reward functions exist.
+    args = grpo_args(
+        config,
+        run_dir,
+        report_to=report_to,
+        use_cpu=not torch.cuda.is_available(),
+        progress=progress,
+    )
     model, tokenizer, model_source = load_policy(config.model)
     funcs, weights = build_rewards(config, ds, embedder, item_vecs, item_texts, tokenizer)
-    total = config.num_generations * config.prompts_per_step
-    micro = min(config.micro_batch_size, total)
-    args = GRPOConfig(
-        output_dir=str(run_dir / "checkpoints"),
-        use_cpu=not torch.cuda.is_available(),
-        bf16=config.bf16,
-        gradient_checkpointing=False,
-        use_vllm=False,
-        num_generations=config.num_generations,
-        per_device_train_batch_size=micro,
-        gradient_accumulation_steps=total // micro,
-        max_completion_length=config.max_completion_length,
-        temperature=config.temperature,
-        beta=config.beta,
-        learning_rate=config.learning_rate,
-        max_steps=config.max_steps,
-        scale_rewards=config.scale_rewards,
-        reward_weights=weights,
-        logging_steps=1,
-        save_steps=config.save_every,
-        save_total_limit=2,
-        report_to=report_to,
-        seed=config.seed,
-        disable_tqdm=not progress,
-        dataloader_num_workers=0,
-    )
+    args.reward_weights = weights
     peft_config = LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,

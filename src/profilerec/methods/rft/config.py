@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from profilerec.errors import UserError
-from profilerec.methods.blue.config import ProfilerRunOptions, check_reward_variant
+from profilerec.methods.profiler_options import ProfilerRunOptions
 
 
 def _f(default: Any, help: str) -> Any:
@@ -24,26 +24,17 @@ class RFTConfig(ProfilerRunOptions):
     whole cost, and it is batched, so a round costs about (N + 1) profile passes.
     """
 
-    model: str | None = _f(
-        None, "Profiler LLM: HF id or local folder; None = bundled SmolLM2-135M."
-    )
-    embedder: str = _f("sentence-transformers", "Embedder spec for the reward and validation.")
-    template: str = _f("profile", "Prompt template name or file.")
-    history_items: int = _f(5, "History items shown in prompts (most recent).")
-    history_item_chars: int = _f(40, "Characters of each history item's title in prompts.")
-    history_snippet_chars: int = _f(0, "Characters of each review snippet (0 = titles only).")
+    # Options shared with BLUE (model, embedder, template, item_text_budget,
+    # reward_temperature, LoRA, bf16, threads, seed, report_to, the history format) are
+    # ProfilerRunOptions'; those below are RFT's own or RFT's own default of a shared one.
     # --- data and reward ---
     train_examples: int = _f(192, "Training examples sampled from the train split (0 = all).")
-    one_per_user: bool = _f(False, "Use at most one (the latest) training example per user.")
     n_positives: int = _f(
         3,
         "Positives per example: the target plus the user's next training items. One "
         "positive made best-of-N measure luck on one item (STACK.md's probe).",
     )
-    item_text_budget: int = _f(300, "Characters of item text embedded.")
     reward_variant: str = _f("mrr", "Embedding reward form: logprob, rank, margin, ndcg or mrr.")
-    n_negatives: int = _f(0, "Negatives per example (0 = the whole catalogue).")
-    reward_temperature: float = _f(0.05, "Softmax temperature (logprob form only).")
     # --- sampling and selection ---
     num_samples: int = _f(4, "Sampled profiles per example, besides the greedy one.")
     sample_temperature: float = _f(0.8, "Sampling temperature of the candidates.")
@@ -60,23 +51,11 @@ class RFTConfig(ProfilerRunOptions):
     epochs: int = _f(2, "SFT epochs over each round's winners.")
     learning_rate: float = _f(2e-4, "LoRA learning rate.")
     batch_size: int = _f(8, "Winners per SFT step.")
-    lora_r: int = _f(16, "LoRA rank.")
-    lora_alpha: int = _f(32, "LoRA alpha.")
-    lora_dropout: float = _f(0.05, "LoRA dropout.")
-    lora_targets: tuple[str, ...] = _f(
-        ("q_proj", "k_proj", "v_proj", "o_proj"), "Modules given LoRA."
-    )
-    bf16: bool = _f(
-        False,
-        "bf16 autocast for generation and SFT (fast only where the CPU has AVX-512 BF16 / AMX).",
-    )
     # --- validation ---
     eval_examples: int = _f(0, "Validation examples profiled greedily after each round (0 = all).")
     eval_per_user: int = _f(
         0, "At most this many validation examples per user (0 = no cap): more users, less noise."
     )
-    threads: int | None = _f(None, "torch threads (None = torch default).")
-    seed: int = _f(0, "Seed for example sampling, candidates and SFT order.")
     report_to: str = _f(
         "none",
         "Also log each round's SFT figures to: none, or tensorboard, mlflow, wandb "
@@ -87,6 +66,7 @@ class RFTConfig(ProfilerRunOptions):
         return self.n_positives  # candidates are ranked by the target and later positives
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for name in (
             "num_samples",
             "max_new_tokens",
@@ -94,9 +74,6 @@ class RFTConfig(ProfilerRunOptions):
             "rounds",
             "epochs",
             "batch_size",
-            "n_positives",
-            "history_items",
-            "history_item_chars",
         ):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
@@ -104,20 +81,6 @@ class RFTConfig(ProfilerRunOptions):
             raise UserError("learning_rate and sample_temperature must be > 0")
         if not 0 < self.top_p <= 1:
             raise UserError(f"top_p must be in (0, 1], not {self.top_p}")
-        check_reward_variant(self.reward_variant)
-        from profilerec.methods.tracking import parse_report_to
-
-        parse_report_to(self.report_to)  # an unknown backend fails before anything loads
-        for name in (
-            "n_negatives",
-            "train_examples",
-            "eval_examples",
-            "eval_per_user",
-            "history_snippet_chars",
-        ):
-            if getattr(self, name) < 0:
-                raise UserError(f"{name} must be >= 0, not {getattr(self, name)}")
-        self.lora_targets = tuple(self.lora_targets)
 
 
 #: Options that may change when a run is resumed: they do not change what is learnt.
