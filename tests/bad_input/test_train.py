@@ -18,6 +18,10 @@ from bad_input._inproc import no_model, run_main
         (["--method", "bogus"], "unknown training method 'bogus'"),
         (["--method", "embedder", "--set", "epochs=0"], "epochs must be at least 1"),
         (["--method", "embedder", "--backbone", "sasrec"], "--backbone does not apply"),
+        (["--method", "rft", "--epochs", "2"], "--epochs does not apply to --method rft"),
+        (["--rounds", "2"], "--rounds does not apply to --method blue"),
+        (["--set", "trl.max_grad_nrm=1"], "did you mean max_grad_norm"),
+        (["--set", "trl.learning_rate=1"], "trl.learning_rate is set by profilerec"),
         (["--method", "embedder", "--set", "batch_size=1"], "batch_size must be at least 2"),
         (
             ["--method", "embedder", "--embedder", "openai:m@http://localhost:1"],

@@ -60,7 +60,7 @@ def test_proex_trains_from_profile_files(
     demo_dataset: Path, tiny_lm_dir: Path, tiny_st_dir: Path, tmp_path: Path
 ) -> None:
     """End to end through the dispatcher: tiny LM profiles (K=2) -> LightGCN with and without
-    ProEx; ``--max-steps`` caps the epochs and ``--set`` reaches ProExConfig."""
+    ProEx; ``--epochs`` caps the epochs and ``--set`` reaches ProExConfig."""
     from profilerec.embed.st import SentenceTransformerEmbedder
     from profilerec.llm.hf import TransformersGenerator
     from profilerec.methods.proex.cot import ProExProfilesConfig, run_proex_profiles
@@ -82,7 +82,7 @@ def test_proex_trains_from_profile_files(
             tmp_path / "run",
             profiles=tmp_path / "profiles",
             backbones=["lightgcn"],
-            max_steps=1,
+            epochs=1,
             sets={"n_envs": 2, "alpha": "1e-1"},
         ),
         load,
@@ -105,5 +105,66 @@ def test_set_options_survive_absent_flags_and_clashes_are_refused(tmp_path: Path
     with pytest.raises(UserError, match="--set max_steps=8 contradicts"):
         run_train(
             request(tmp_path, tmp_path / "run", method="blue", sets={"max_steps": 8}, max_steps=4),
+            no_embedder,
+        )
+
+
+@pytest.mark.parametrize(
+    ("method", "kw", "message"),
+    [
+        ("blue", {"rounds": 2}, "--rounds does not apply to --method blue; its length is --max-steps (GRPO steps)"),
+        ("rlpf", {"epochs": 2}, "--epochs does not apply to --method rlpf"),
+        ("rft", {"epochs": 2}, "--epochs does not apply to --method rft; its length is --rounds (rounds)"),
+        ("pte", {"rounds": 2}, "--rounds does not apply to --method pte; its length is --epochs"),
+        ("rft", {"max_steps": 3, "rounds": 2}, "--max-steps 3 contradicts --rounds 2"),
+    ],
+)  # fmt: skip
+def test_each_method_counts_its_length_in_its_own_flag(
+    tmp_path: Path, method: str, kw: dict[str, Any], message: str
+) -> None:
+    req = request(tmp_path, tmp_path / "run", method=method, profiles=Path("p"), **kw)
+    with pytest.raises(UserError) as err:
+        run_train(req, no_embedder)
+    assert message in str(err.value)
+
+
+def test_max_steps_still_counts_rounds_and_epochs_with_a_deprecation_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from profilerec.cli.train import _length_flags
+
+    rft = _length_flags(request(tmp_path, tmp_path / "run", method="rft", max_steps=3))
+    assert (rft.rounds, rft.max_steps) == (3, None)
+    assert "--max-steps is deprecated for --method rft; it counts rounds there: use --rounds 3" in (
+        capsys.readouterr().err
+    )
+    pte = _length_flags(request(tmp_path, tmp_path / "run", method="pte", max_steps=4))
+    assert (pte.epochs, pte.max_steps) == (4, None)
+    assert "use --epochs 4" in capsys.readouterr().err
+    blue = _length_flags(request(tmp_path, tmp_path / "run", method="blue", max_steps=5))
+    assert blue.max_steps == 5 and "deprecated" not in capsys.readouterr().err
+
+
+def test_set_trl_reaches_the_blue_config_over_the_yaml_block(
+    demo_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "blue.yaml"
+    config.write_text("blue:\n  trl: {max_grad_norm: 0.5, logging_steps: 2}\n")
+    seen: list[Any] = []
+
+    def fake_train(ds: Any, embedder: Any, out: Path, cfg: Any) -> dict[str, Any]:
+        seen.append(cfg)
+        return {"steps": 0, "seconds": 0.0, "best": None}
+
+    monkeypatch.setattr("profilerec.methods.blue.trainer.train_blue", fake_train)
+    req = request(
+        demo_dataset, tmp_path / "run", method="blue", config=config,
+        sets={"trl.max_grad_norm": 0.25, "beta": 0.0},
+    )  # fmt: skip
+    run_train(req, lambda spec: None)
+    assert seen[0].trl == {"max_grad_norm": 0.25, "logging_steps": 2}
+    with pytest.raises(UserError, match="did you mean max_grad_norm"):
+        run_train(
+            request(demo_dataset, tmp_path / "r2", method="blue", sets={"trl.max_grad_nrm": 1}),
             no_embedder,
         )

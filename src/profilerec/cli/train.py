@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from profilerec.cli.app import app, out
+from profilerec.cli.app import app, console, out
 from profilerec.cli.loaders import make_embedder
 from profilerec.cli.tables import print_metrics
 from profilerec.configs import from_mapping, parse_sets, read_yaml_options
@@ -39,6 +39,53 @@ class TrainRequest:
     backbones: list[str]
     profiles: Path | None
     k: int | None
+    #: rft: sample-select-train rounds (``--rounds``).
+    rounds: int | None = None
+    #: proex / pte: epochs of each backbone; embedder: epochs of the embedder (``--epochs``).
+    epochs: int | None = None
+
+
+#: The length flag of each method, in that method's own unit (issue 37: one ``--max-steps``
+#: once meant GRPO steps, RFT rounds or epochs depending on ``--method``).
+LENGTH_FLAG = {
+    **dict.fromkeys(("blue", "rlpf", "judge"), "--max-steps"),
+    "rft": "--rounds",
+    **dict.fromkeys(("proex", "pte", "embedder"), "--epochs"),
+}
+_UNIT = {"--max-steps": "GRPO steps", "--rounds": "rounds", "--epochs": "epochs"}
+
+
+def _length_flags(req: TrainRequest) -> TrainRequest:
+    """The request with its length in the method's own flag: the flag of another method is
+    refused in one line; ``--max-steps`` for a method counted in rounds or epochs still works,
+    with a deprecation note, as it did before the flags were split."""
+    from dataclasses import replace
+
+    own = LENGTH_FLAG.get(req.method)
+    if own is None:
+        return req
+    given = {"--max-steps": req.max_steps, "--rounds": req.rounds, "--epochs": req.epochs}
+    for flag, value in given.items():
+        if value is None or flag == own:
+            continue
+        if flag == "--max-steps":
+            if given[own] is not None and given[own] != value:
+                raise UserError(f"--max-steps {value} contradicts {own} {given[own]}")
+            console.print(
+                f"note: --max-steps is deprecated for --method {req.method}; it counts "
+                f"{_UNIT[own]} there: use {own} {value}",
+                soft_wrap=True,  # one line, as every other message
+            )
+            given[own] = value
+            continue
+        raise UserError(
+            f"{flag} does not apply to --method {req.method}; its length is {own} ({_UNIT[own]})"
+        )
+    if own == "--max-steps":
+        return req
+    if own == "--rounds":
+        return replace(req, max_steps=None, rounds=given[own])
+    return replace(req, max_steps=None, epochs=given[own])
 
 
 def _only_for(req: TrainRequest, allowed: set[str]) -> None:
@@ -74,6 +121,7 @@ def _check_positive(cfg: Any, source: str, names: tuple[str, ...]) -> None:
 
 def run_train(req: TrainRequest, load_embedder: Any) -> str:
     """Train as ``req`` asks; returns the line to print."""
+    req = _length_flags(req)
     if req.method == "rft":
         return _train_rft(req, load_embedder)
     if req.method in PROFILER_METHODS:
@@ -93,18 +141,19 @@ def run_train(req: TrainRequest, load_embedder: Any) -> str:
 def _train_profiler(req: TrainRequest, load_embedder: Any) -> str:
     from profilerec.data.dataset import Dataset
     from profilerec.methods.blue.config import BlueConfig
+    from profilerec.methods.blue.grpo import nest_dotted
     from profilerec.methods.blue.trainer import train_blue
 
     _only_for(req, {"--model"})
+    data = read_yaml_options(req.config, "blue") if req.config else {}
     overrides = _overrides(
-        req.sets,
+        nest_dotted(req.sets, data),  # --set trl.KEY=VALUE: one TRL GRPOConfig option
         reward=req.method,
         max_steps=req.max_steps,
         model=req.model,
         embedder=req.embedder,
         seed=req.seed,
     )
-    data = read_yaml_options(req.config, "blue") if req.config else {}
     source = str(req.config) if req.config else "--set"
     cfg = from_mapping(BlueConfig, data, source, **overrides)
     _check_positive(cfg, source, ("learning_rate", "max_steps", "num_generations"))
@@ -133,7 +182,7 @@ def _train_rft(req: TrainRequest, load_embedder: Any) -> str:
 
     _only_for(req, {"--model"})
     overrides = _overrides(
-        req.sets, rounds=req.max_steps, model=req.model, embedder=req.embedder, seed=req.seed
+        req.sets, rounds=req.rounds, model=req.model, embedder=req.embedder, seed=req.seed
     )
     data = read_yaml_options(req.config, "rft") if req.config else {}
     source = str(req.config) if req.config else "--set"
@@ -172,8 +221,8 @@ def _train_proex(req: TrainRequest, load_embedder: Any) -> str:
         ds, req.profiles, load_embedder(req.embedder or "sentence-transformers"), k=req.k
     )
     backbone_configs = (
-        {b: BACKBONE_CONFIGS[b](epochs=req.max_steps) for b in backbones}  # type: ignore[call-arg]
-        if req.max_steps
+        {b: BACKBONE_CONFIGS[b](epochs=req.epochs) for b in backbones}  # type: ignore[call-arg]
+        if req.epochs
         else None
     )
     result = run_proex(
@@ -199,7 +248,7 @@ def _train_pte(req: TrainRequest, load_embedder: Any) -> str:
         raise UserError("--method pte needs --profiles DIR (written by `profilerec pte-profiles`)")
     data = read_yaml_options(req.config, "pte") if req.config else {}
     source = str(req.config) if req.config else "--set"
-    overrides = _overrides(req.sets, seed=req.seed, epochs=req.max_steps)
+    overrides = _overrides(req.sets, seed=req.seed, epochs=req.epochs)
     cfg = from_mapping(PtERunConfig, data, source, **overrides)
     ds = Dataset.load(req.dataset)
     result = run_pte(
@@ -243,7 +292,7 @@ def _train_embedder(req: TrainRequest) -> str:
     _only_for(req, set())
     data = read_yaml_options(req.config, "embedder") if req.config else {}
     source = str(req.config) if req.config else "--set"
-    overrides = _overrides(req.sets, seed=req.seed, epochs=req.max_steps, embedder=req.embedder)
+    overrides = _overrides(req.sets, seed=req.seed, epochs=req.epochs, embedder=req.embedder)
     cfg = from_mapping(EmbedderTuneConfig, data, source, **overrides)
     _check_positions(cfg.embedder, cfg.max_seq_length, source)
     ds = Dataset.load(req.dataset)
@@ -282,10 +331,15 @@ def train(
     ] = None,
     max_steps: Annotated[
         int | None,
-        typer.Option(
-            help="GRPO steps (blue/rlpf/judge), rounds (rft), epochs of each backbone (proex/pte) or of "
-            "the embedder (embedder)."
-        ),
+        typer.Option(help="blue/rlpf/judge: GRPO optimisation steps (the max_steps option)."),
+    ] = None,
+    rounds: Annotated[
+        int | None,
+        typer.Option(help="rft: sample-select-train rounds (the rounds option)."),
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(help="proex/pte: epochs of each backbone; embedder: epochs of the embedder."),
     ] = None,
     model: Annotated[
         str | None, typer.Option(help="Profiler LLM id/path (default: bundled SmolLM2).")
@@ -309,7 +363,9 @@ def train(
     ] = None,
 ) -> None:
     """Train the profiler with GRPO (BLUE or a baseline reward; resumes from the last
-    checkpoint), or a recommender on profile embeddings (ProEx, PtE)."""
+    checkpoint), or a recommender on profile embeddings (ProEx, PtE). Each method counts its
+    length in its own flag: --max-steps (GRPO), --rounds (rft), --epochs (proex, pte,
+    embedder); docs/training.md."""
     from profilerec.outputs import check_out
 
     inputs = [dataset, *([profiles] if profiles else [])]
@@ -327,5 +383,7 @@ def train(
         backbones=backbone or [],
         profiles=profiles,
         k=k,
+        rounds=rounds,
+        epochs=epochs,
     )
     out.print(run_train(request, make_embedder))
