@@ -7,7 +7,7 @@ onto the existing stages and their own config classes::
       source: demo                      # demo, a path, or {download: NAME, category: CAT}
       prepare: {format: amazon2023, k_core: 5, split: {kind: leave_last_out}}
     trainings:                          # optional; each is `train --method blue`
-      blue: {config: examples/blue_all_beauty.yaml, set: {max_steps: 20}}
+      blue: {config: examples/blue.yaml, set: {max_steps: 20}}
     profiles:                           # each is `profile`
       zero_shot: {generator: transformers, batch_size: 16, generation: {max_new_tokens: 64}}
       blue: {training: blue}            # the adapter of a training above
