@@ -80,8 +80,12 @@ def evaluate(
         int, typer.Option(help="Slices: a target with at most N training interactions is cold.")
     ] = 5,
     short_history_max: Annotated[
-        int, typer.Option(help="Slices: 1..N earlier items is a short-history user.")
-    ] = 2,
+        int,
+        typer.Option(
+            help="Slices: 1..N earlier items is a short-history user (4: the fewest a "
+            "5-core test user has)."
+        ),
+    ] = 4,
     overwrite: Annotated[
         bool,
         typer.Option(
