@@ -126,3 +126,18 @@ def _template_without_history(folder: Path) -> Path:
     path = folder / "bad_template.txt"
     path.write_text("### system\nWrite a profile.\n### user\nNo history here.\n")
     return path
+
+
+def test_server_profiler_asks_a_trained_run_in_its_format(
+    tiny_run: Path, tiny_lm_dir: Path
+) -> None:
+    """serve --adapter RUN: ad-hoc profiles go through Profiler.from_run (the run's history
+    format), not the default format the server used before."""
+    pytest.importorskip("fastapi")
+    from profilerec.cli.serve import _profiler
+
+    served = _profiler(f"transformers:{tiny_lm_dir}", tiny_run)
+    assert served.history == TRAINED  # type: ignore[attr-defined]
+    assert "+adapter:" in served.model_id  # type: ignore[attr-defined]
+    untrained = _profiler(f"transformers:{tiny_lm_dir}", None)
+    assert untrained.history == HistoryFormat()  # type: ignore[attr-defined]

@@ -313,7 +313,7 @@ def test_no_generator_is_503_not_500(state: object, run_app) -> None:  # type: i
 
     from profilerec.serve.app import create_app
 
-    bare = dataclasses.replace(state, generator=None, template=None)  # type: ignore[type-var]
+    bare = dataclasses.replace(state, generator=None, profiler=None)  # type: ignore[type-var]
     with run_app(create_app(lambda: bare)) as base:
         r = httpx.post(f"{base}/v1/profiles", json={"history": ["a"]}, timeout=30)
         assert r.status_code == 503 and "without a generator" in r.json()["detail"]

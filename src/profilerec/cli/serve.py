@@ -60,7 +60,7 @@ def serve(
         raise UserError(
             f"serve needs the serve extra: pip install 'profilerec[serve]' ({exc})"
         ) from exc
-    from profilerec.cli.loaders import make_embedder, make_generator
+    from profilerec.cli.loaders import make_embedder
 
     if adapter is not None and no_generator:
         raise UserError("--adapter needs a generator; drop --no-generator")
@@ -77,6 +77,19 @@ def serve(
     )
     run_server(
         config,
-        make_generator=None if no_generator else lambda: make_generator(generator, adapter, 1),
+        make_generator=None if no_generator else lambda: _profiler(generator, adapter),
         make_embedder=lambda: make_embedder(embedder),
     )
+
+
+def _profiler(generator: str, adapter: Path | None) -> object:
+    """The server's profiler: a trained run asked in the history format it trained on
+    (``Profiler.from_run``), else the untrained model; one prompt per request."""
+    from profilerec.profile.profiler import Profiler
+    from profilerec.serve.load import AD_HOC_GENERATION
+
+    if adapter is not None:
+        return Profiler.from_run(
+            adapter, generator=generator, batch_size=1, generation=AD_HOC_GENERATION
+        )
+    return Profiler.from_spec(generator, batch_size=1, generation=AD_HOC_GENERATION)

@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
-from profilerec.llm.base import Generator
-from profilerec.llm.prompts import load_template
+from profilerec.llm.base import GenerationConfig, Generator
+from profilerec.profile.profiler import Profiler
 from profilerec.profile.stage import load_profiles
 from profilerec.serve.evaluated import fit_id_models, read_evaluation, served_methods
 from profilerec.serve.ranked import rank_stored_users
@@ -37,12 +37,16 @@ def parse_profile_args(pairs: Sequence[str]) -> dict[str, Path]:
     return out
 
 
+#: Decoding of ad-hoc profiles: greedy, at most 64 new tokens (a request waits for it).
+AD_HOC_GENERATION = GenerationConfig(max_new_tokens=64)
+
+
 def build_state(
     dataset: str | Path,
     embedder: Embedder,
     *,
     profiles: dict[str, Path] | None = None,
-    generator: Generator | None = None,
+    generator: Generator | Profiler | None = None,
     template: str = "profile",
     evaluation: str | Path | None = None,
     progress: Callable[[str], None] = lambda _: None,
@@ -55,6 +59,11 @@ def build_state(
     """
     ds = Dataset.load(dataset)
     chosen = read_evaluation(evaluation, ds)
+    profiler = (
+        generator
+        if isinstance(generator, Profiler) or generator is None
+        else Profiler(generator, template=template, generation=AD_HOC_GENERATION)
+    )
     examples = served_examples(ds)
     if examples.height == 0:
         raise UserError(f"{dataset}: no test examples; prepare it with a test split")
@@ -85,8 +94,8 @@ def build_state(
         served=served_methods(chosen, list(sets), progress),
         id_histories=sasrec_histories(ds, examples),
         evaluation=chosen.path,
-        generator=generator,
-        template=load_template(template) if generator is not None else None,
+        profiler=profiler,
+        generator=profiler.generator if profiler is not None else None,  # type: ignore[arg-type]
     )
     state.id_models = fit_id_models(ds, chosen, state.served, progress)
     progress("ranking the stored users")

@@ -152,26 +152,21 @@ def _hybrid_why(
 
 
 def profile_prompt(state: ServeState, history: Sequence[str]) -> object:
-    if state.template is None:
+    """The prompt the server's profiler writes for a pasted history (ids or titles)."""
+    if state.profiler is None:
         raise UserError("this server was started without a generator")
-    from profilerec.profile.prompts import build_prompts
-
-    return build_prompts(
-        state.ds, adhoc_frame(list(history)), state.template, state.history_format
-    )[0]
+    return state.profiler.prompt(list(history), state.ds)
 
 
 def generate_profile(state: ServeState, history: Sequence[str]) -> str:
     """Blocking: runs the generator (call it from the generation queue, never the loop).
 
-    Kept up to its last full sentence, as ``profile`` stores it, and cached by history
-    (``ServeState.cached_profile``): the same pasted history is written once.
+    Written by ``Profiler.profile`` (kept up to its last full sentence, as ``profile``
+    stores it) and cached by history (``ServeState.cached_profile``): the same pasted
+    history is written once.
     """
-    if state.generator is None:
+    if state.profiler is None:
         raise UserError("this server was started without a generator")
-    from profilerec.profile.quality import trim_to_sentence
-
-    prompt = profile_prompt(state, history)
-    text = trim_to_sentence(state.generator.generate([prompt], state.generation)[0].strip())  # type: ignore[list-item]
+    text = state.profiler.profile(list(history), state.ds)
     state.cache_profile(history, text)
     return text

@@ -23,9 +23,8 @@ from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
 from profilerec.evaluate.methods import MethodOutput
 from profilerec.evaluate.registry import Method
-from profilerec.llm.base import GenerationConfig, Generator
-from profilerec.llm.prompts import PromptTemplate
-from profilerec.profile.prompts import HistoryFormat
+from profilerec.llm.base import Generator
+from profilerec.profile.profiler import Profiler
 
 #: The user id given to ad-hoc histories; no real user has it, so no stored review joins in.
 ADHOC_USER = "\x00adhoc"
@@ -98,12 +97,11 @@ class ServeState:
     id_histories: list[list[int]] = field(default_factory=list)
     #: The evaluation folder whose methods are served (None: the untuned defaults).
     evaluation: str | None = None
+    #: The profiler that writes ad-hoc profiles (its template, history format and decoding
+    #: with it: a trained run's format, from ``Profiler.from_run``); None: no generation.
+    profiler: Profiler | None = None
+    #: ``profiler``'s generator (what /v1/methods and the profile route report).
     generator: Generator | None = None
-    template: PromptTemplate | None = None
-    history_format: HistoryFormat = field(default_factory=HistoryFormat)
-    generation: GenerationConfig = field(
-        default_factory=lambda: GenerationConfig(max_new_tokens=64)
-    )
 
     @property
     def titles(self) -> list[str]:
