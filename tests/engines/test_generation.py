@@ -77,3 +77,40 @@ def test_generator_returning_too_few_texts_is_an_error(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError, match="1 texts for 2 prompts"):
         generate_missing(jobs(2), LocalRunner(Short()), GEN, tmp_path, batch_size=2)
+
+
+class _Twice:
+    """A picklable work (module level, as Ray needs): each text twice."""
+
+    def __call__(self, generator: Generator, prompts: list[Messages]) -> list[str]:
+        return [t + t for t in generator.generate(prompts, GEN)]
+
+
+def test_a_ray_actor_runs_any_work_as_the_local_runner_does() -> None:
+    """``RayRunner``'s actor (called here without Ray) runs a pickled work, texts unchanged."""
+    import json
+    import pickle
+
+    import numpy as np
+
+    from profilerec.engines.ray_profile import _GenerateActor
+
+    prompts = [p for _, p in jobs(3)]
+    for work in (GEN, pickle.loads(pickle.dumps(_Twice()))):
+        actor = _GenerateActor(Echo, work, cpus=0)
+        out = actor({"batch": np.asarray([4]), "prompts": np.asarray([json.dumps(prompts)])})
+        local = dict(LocalRunner(Echo()).run([(4, prompts)], work))
+        assert int(out["batch"][0]) == 4 and json.loads(out["texts"][0]) == local[4]
+
+
+def test_the_methods_works_pickle_for_ray() -> None:
+    """ProEx's chain and RFT's candidates travel to Ray actors by pickle."""
+    import pickle
+
+    from profilerec.methods.proex.cot import ChainWork, ProExProfilesConfig, Templates
+    from profilerec.methods.rft.sample import CandidateWork
+
+    chain = ChainWork("user", ProExProfilesConfig(k=2), Templates.load())
+    assert pickle.loads(pickle.dumps(chain)) == chain
+    cands = CandidateWork((GEN, GenerationConfig(temperature=1.0, seed=2)), bf16=False)
+    assert pickle.loads(pickle.dumps(cands)) == cands
