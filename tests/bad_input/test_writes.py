@@ -88,3 +88,8 @@ def test_select_over_a_profile_run_it_did_not_write_is_refused(cli: Any, data_co
         "is a non-empty folder that is not a selection (no select_config.json)",
     )
     assert snapshot(other) == before
+    # asked to (select --overwrite), the same folder passes the check run before any model
+    from profilerec.atomic import check_target
+    from profilerec.profile.select import CONFIG_FILE, OWNED
+
+    check_target(other, CONFIG_FILE, "selection", OWNED, True)

@@ -39,6 +39,13 @@ def select(
             "openai:MODEL@URL."
         ),
     ] = "sentence-transformers",
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            help="Replace --out even when it is not a selection this command wrote (refused "
+            "otherwise: replacing would delete another stage's output)."
+        ),
+    ] = False,
 ) -> None:
     """Keep, per example, the candidate profile whose embedding best retrieves the user's
     most recent history items (no target or later item is used)."""
@@ -52,7 +59,7 @@ def select(
     from profilerec.profile.select import CONFIG_FILE, OWNED, SelectConfig, run_select
 
     check_out(out_dir, "profile set", inputs=[dataset, *candidates])
-    check_target(out_dir, CONFIG_FILE, "selection", OWNED)
+    check_target(out_dir, CONFIG_FILE, "selection", OWNED, overwrite)
     config = SelectConfig(
         coverage_items=coverage_items,
         score=score,
@@ -61,7 +68,7 @@ def select(
     )
     ds = Dataset.load(dataset)
     emb = load_embedder(embedder, cache_dir=embedding_cache_dir())
-    path = run_select(ds, list(candidates), out_dir, config, emb)
+    path = run_select(ds, list(candidates), out_dir, config, emb, overwrite=overwrite)
     out.print(f"chosen profiles written to {path} (scores in selection.parquet)")
     unfilled = json.loads((out_dir / CONFIG_FILE).read_text())["unfilled"]
     if unfilled:

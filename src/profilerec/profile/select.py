@@ -124,11 +124,14 @@ def run_select(
     out_dir: str | Path,
     config: SelectConfig,
     embedder: Embedder,
+    *,
+    overwrite: bool = False,
 ) -> Path:
-    """Write ``out_dir/profiles.parquet`` with the best-covering candidate per example."""
+    """Write ``out_dir/profiles.parquet`` with the best-covering candidate per example;
+    ``overwrite`` replaces an ``out_dir`` this command did not write (refused otherwise)."""
     dirs = [Path(d) for d in candidate_dirs]
     out = Path(out_dir)
-    check_target(out, CONFIG_FILE, "selection", OWNED)  # before anything is embedded
+    check_target(out, CONFIG_FILE, "selection", OWNED, overwrite)  # before anything is embedded
     first, cand = _candidates(dirs, config.splits)
     examples = ds.examples.filter(pl.col("example_id").is_in(first["example_id"].to_list()))
     if examples.height != first.height:
