@@ -108,12 +108,18 @@ def _assemble(target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _wheel_version() -> str | None:
+    try:
+        return importlib.metadata.version(GEMMA_DIST)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def gemma3_dir() -> Path:
     """Folder with Gemma 3 270M as a plain float32 transformers checkpoint (built once)."""
-    try:
-        version = importlib.metadata.version(GEMMA_DIST)
-    except importlib.metadata.PackageNotFoundError:
-        raise UserError(f"Gemma 3 270M is not installed: {INSTALL_HINT}") from None
+    version = _wheel_version()
+    if version is None:
+        raise UserError(f"Gemma 3 270M is not installed: {INSTALL_HINT}")
     target = cache_root() / "models" / f"gemma-3-270m-q4_k_m-{version}-fp32-fewshot2"
     if target.is_dir():
         return target
@@ -137,8 +143,4 @@ def gemma3_dir() -> Path:
 
 def gemma3_model_id() -> str:
     """Stable id for cache keys: the wheel's version and the prompt format's version."""
-    try:
-        version = importlib.metadata.version(GEMMA_DIST)
-    except importlib.metadata.PackageNotFoundError:
-        version = "unknown"
-    return f"{GEMMA_DIST}=={version}/{GEMMA_GGUF}#fewshot2"
+    return f"{GEMMA_DIST}=={_wheel_version() or 'unknown'}/{GEMMA_GGUF}#fewshot2"
