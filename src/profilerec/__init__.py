@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 #: ``report/`` import ``__version__`` from it); type checkers read ``__init__.pyi``.
 _EXPORTS = {
     "Dataset": "profilerec.data.dataset",
-    "PrepareConfig": "profilerec.data.prepare",
+    "PrepareConfig": "profilerec.data.prepare_config",
     "prepare": "profilerec.api",
     "Profiler": "profilerec.profile.profiler",
     "ProfilerRun": "profilerec.profile.runs",

@@ -2,7 +2,7 @@
 # tests/test_readme.py holds these names equal to __init__.py's _EXPORTS.
 from profilerec.api import prepare as prepare
 from profilerec.data.dataset import Dataset as Dataset
-from profilerec.data.prepare import PrepareConfig as PrepareConfig
+from profilerec.data.prepare_config import PrepareConfig as PrepareConfig
 from profilerec.embed import load_embedder as load_embedder
 from profilerec.evaluate import evaluate as evaluate
 from profilerec.evaluate.stage import EvaluateConfig as EvaluateConfig

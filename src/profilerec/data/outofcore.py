@@ -44,7 +44,7 @@ from profilerec.data.splits import SplitConfig, _cuts, user_disjoint_labels
 from profilerec.errors import UserError
 
 if TYPE_CHECKING:
-    from profilerec.data.prepare import PrepareConfig
+    from profilerec.data.prepare_config import PrepareConfig
 
 Progress = Callable[[str], None]
 #: Bytes of JSONL parsed at a time (peak memory is a few times this).

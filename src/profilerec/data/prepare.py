@@ -7,7 +7,6 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,14 @@ import polars as pl
 from profilerec import __version__
 from profilerec.atomic import atomic_folder, check_target
 from profilerec.data.filters import (
-    MissingMeta,
     apply_meta_policy,
     catalogue,
     collapse_duplicates,
     k_core,
 )
 from profilerec.data.io import is_gzip, sha256_file
-from profilerec.data.readers import ReadOptions, get_reader
+from profilerec.data.prepare_config import PrepareConfig  # re-exported: its old home
+from profilerec.data.readers import get_reader
 from profilerec.data.sanity import (
     check_meta,
     check_splits,
@@ -33,31 +32,10 @@ from profilerec.data.sanity import (
     validate_config,
 )
 from profilerec.data.schema import EXAMPLES_FILE, INTERACTIONS_FILE, ITEMS_FILE, MANIFEST_FILE
-from profilerec.data.splits import SplitConfig, make_examples
+from profilerec.data.splits import make_examples
 from profilerec.errors import UserError
 
 DEMO_NAME = "amazon2023_all_beauty_5core"
-
-
-@dataclass
-class PrepareConfig:
-    """Everything ``prepare`` needs besides the source; written into the manifest."""
-
-    format: str = "amazon2023"
-    #: Iterative k-core on users and items (0 or 1 disables it).
-    k_core: int = 5
-    #: Interactions whose item has no metadata: keep (placeholder text), drop, or error.
-    missing_meta: MissingMeta = "keep"
-    split: SplitConfig = field(default_factory=SplitConfig)
-    read: ReadOptions = field(default_factory=ReadOptions)
-    #: memory (everything in RAM, fastest), streaming (out of core, bounded by
-    #: ``memory_limit``; Amazon 2023 JSONL only), or auto: streaming for reviews
-    #: files above ``STREAMING_ABOVE`` bytes.
-    engine: str = "auto"
-    #: DuckDB's memory limit for the streaming engine (e.g. "4GB").
-    memory_limit: str = "4GB"
-    #: Threads of the streaming engine.
-    threads: int = 2
 
 
 #: Reviews files larger than this go through the streaming engine under ``engine="auto"``:

@@ -17,7 +17,7 @@ import polars as pl
 from profilerec.errors import UserError
 
 if TYPE_CHECKING:
-    from profilerec.data.prepare import PrepareConfig
+    from profilerec.data.prepare_config import PrepareConfig
 
 #: 1973-03-03 in ms: a log whose every timestamp is earlier holds seconds, not ms.
 SECONDS_AS_MS = 100_000_000_000
