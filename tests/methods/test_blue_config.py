@@ -13,7 +13,8 @@ from _blue_defaults import BLUE_BEFORE_37, old_blue
 from profilerec.configs import from_mapping
 from profilerec.errors import UserError
 from profilerec.methods.blue.config import DEFAULTS_BEFORE_37, BlueConfig
-from profilerec.methods.blue.grpo import OWNED, grpo_args, grpo_fields, nest_dotted
+from profilerec.methods.blue.grpo import grpo_args
+from profilerec.methods.blue.trl_options import OWNED, grpo_fields, nest_dotted
 from profilerec.methods.profiler_options import ProfilerRunOptions
 from profilerec.methods.rft.config import RFTConfig
 

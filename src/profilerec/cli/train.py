@@ -141,8 +141,8 @@ def run_train(req: TrainRequest, load_embedder: Any) -> str:
 def _train_profiler(req: TrainRequest, load_embedder: Any) -> str:
     from profilerec.data.dataset import Dataset
     from profilerec.methods.blue.config import BlueConfig
-    from profilerec.methods.blue.grpo import nest_dotted
     from profilerec.methods.blue.trainer import train_blue
+    from profilerec.methods.blue.trl_options import nest_dotted
 
     _only_for(req, {"--model"})
     data = read_yaml_options(req.config, "blue") if req.config else {}

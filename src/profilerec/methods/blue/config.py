@@ -3,7 +3,7 @@
 The defaults are the recommended recipe (examples/blue.yaml: the coverage reward, compact
 prompts, 4 users x 4 rollouts, no KL); examples/blue_paper.yaml is the paper's. Options
 shared with RFT live in :class:`ProfilerRunOptions`; any other TRL ``GRPOConfig`` field is
-set through ``trl:`` (methods/blue/grpo.py).
+set through ``trl:`` (methods/blue/trl_options.py checks the keys, grpo.py builds it).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from profilerec.configs import from_mapping, read_yaml_options
 from profilerec.errors import UserError
+from profilerec.methods.blue.trl_options import check_trl_options
 from profilerec.methods.profiler_options import (
     REWARD_VARIANTS,
     ProfilerRunOptions,
@@ -163,8 +164,6 @@ class BlueConfig(ProfilerRunOptions):
                 f"only; {self.reward} scores against the next item: --set positives_from=next"
             )
         if self.trl:
-            from profilerec.methods.blue.grpo import check_trl_options
-
             check_trl_options(self.trl)  # imports TRL: only when a trl option is given
 
     @classmethod
