@@ -25,7 +25,7 @@ import polars as pl
 
 from profilerec.data.dataset import Dataset
 from profilerec.evaluate.slices import evaluate_slice_masks
-from profilerec.methods.exposure import EXPOSURE_FILE, exposed_examples
+from profilerec.profile.exposure import EXPOSURE_FILE, exposed_examples
 from profilerec.retrieval import NDCG, paired_bootstrap
 
 

@@ -18,10 +18,10 @@ import numpy as np
 
 from profilerec.data.dataset import Dataset
 from profilerec.embed import load_embedder
-from profilerec.methods.rewards import EmbeddingReward
 from profilerec.paths import embedding_cache_dir
 from profilerec.profile.stage import load_profiles
 from profilerec.retrieval import bootstrap_ci, paired_bootstrap
+from profilerec.rewards import EmbeddingReward
 
 
 def main() -> None:

@@ -28,9 +28,9 @@ import polars as pl
 from profilerec.data.dataset import Dataset
 from profilerec.embed import load_embedder
 from profilerec.methods.blue.data import next_train_items
-from profilerec.methods.rewards import EmbeddingReward
 from profilerec.paths import embedding_cache_dir
 from profilerec.retrieval import paired_bootstrap
+from profilerec.rewards import EmbeddingReward
 
 
 def _corr(x: np.ndarray, y: np.ndarray) -> float:

@@ -17,7 +17,7 @@ from profilerec.methods.blue import trainer as blue_trainer
 from profilerec.methods.blue.config import BlueConfig
 from profilerec.methods.blue.data import build_rows, select_train_examples
 from profilerec.methods.blue.validation import sameness
-from profilerec.methods.rewards import EmbeddingReward
+from profilerec.rewards import EmbeddingReward
 
 
 def _config(tiny_lm_dir: Path, **kw: Any) -> BlueConfig:

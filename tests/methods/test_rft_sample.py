@@ -10,9 +10,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from profilerec.methods.rewards import EmbeddingReward
 from profilerec.methods.rft.config import RFTConfig
 from profilerec.methods.rft.sample import CANDIDATES_FILE, GREEDY, sample_round
+from profilerec.rewards import EmbeddingReward
 
 
 @pytest.fixture(scope="module")

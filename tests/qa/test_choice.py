@@ -8,10 +8,10 @@ from typing import Any, cast
 import numpy as np
 
 from profilerec.data.dataset import Dataset
-from profilerec.methods.rewards.lm_scorer import LMScorer
 from profilerec.qa import choice, stage
 from profilerec.qa.config import QAConfig
 from profilerec.qa.scoring import option_logliks
+from profilerec.rewards.lm_scorer import LMScorer
 
 
 def test_options_hold_the_target_once_and_nothing_the_user_had(dataset: Dataset) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from profilerec.errors import UserError
 from profilerec.profile.prompts import HistoryFormat
 
-#: ``reward_variant`` values of the embedding reward (methods/rewards/embedding.py).
+#: ``reward_variant`` values of the embedding reward (rewards/embedding.py).
 REWARD_VARIANTS = ("logprob", "rank", "margin", "ndcg", "mrr")
 
 

@@ -104,6 +104,19 @@ def grounding(profile: str, history_text: str, vocabulary: set[str]) -> float | 
     return len(product & words(history_text)) / len(product)
 
 
+def sameness(vecs: np.ndarray) -> float:
+    """Mean cosine between two different users' profiles: template collapse shows as a rise.
+
+    BLUE's validation figure (``methods/blue/validation.py`` imports it from here).
+    """
+    unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    n = len(unit)
+    if n < 2:
+        return float("nan")
+    total = unit.sum(axis=0)
+    return float((total @ total - n) / (n * (n - 1)))
+
+
 def profile_quality(
     profiles: Sequence[str],
     histories: Sequence[str],
@@ -135,7 +148,5 @@ def profile_quality(
         "grounding": round(float(np.mean(grounded)), 4) if grounded else None,
     }
     if vectors is not None:
-        from profilerec.methods.blue.validation import sameness  # BLUE's figure, same code
-
         out["sameness"] = round(sameness(np.asarray(vectors, dtype=np.float64)), 4)
     return out

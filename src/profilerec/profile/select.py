@@ -32,8 +32,8 @@ from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
 from profilerec.evaluate.checks import check_profile_frame, check_same_users
-from profilerec.methods.rewards import EmbeddingReward
 from profilerec.profile.stage import PROFILES_FILE, load_profiles
+from profilerec.rewards import EmbeddingReward
 
 SELECTION_FILE = "selection.parquet"
 CONFIG_FILE = "select_config.json"

@@ -18,9 +18,9 @@ from rich.progress import Progress
 from profilerec.errors import UserError
 from profilerec.llm import parse_spec
 from profilerec.llm.base import GenerationConfig, Generator, Messages
-from profilerec.methods.rewards.lm_scorer import LMScorer
 from profilerec.qa.cache import AnswerCache, answer_key
 from profilerec.qa.scoring import next_token_logprobs, option_logliks
+from profilerec.rewards.lm_scorer import LMScorer
 
 LOGIT_TASKS = ("rating", "choice")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from profilerec.methods.rewards.lm_scorer import LMScorer
+from profilerec.rewards.lm_scorer import LMScorer
 
 
 def _eval(model: Any) -> Any:

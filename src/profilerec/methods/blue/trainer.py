@@ -30,7 +30,12 @@ from profilerec.methods.blue.validation import (
     disjoint_users,
     validation_sample,
 )
-from profilerec.methods.rewards import (
+from profilerec.methods.tracking import tracking_setup
+from profilerec.profile.exposure import exposure_frame, write_exposure
+from profilerec.profile.finite import check_model_finite, diverged
+from profilerec.profile.prompts import build_prompts
+from profilerec.profile.runs import ADAPTER_DIR, BEST_DIR
+from profilerec.rewards import (
     EmbeddingReward,
     JudgeReward,
     LMScorer,
@@ -38,11 +43,6 @@ from profilerec.methods.rewards import (
     RLPFReward,
     ShapingReward,
 )
-from profilerec.methods.tracking import tracking_setup
-from profilerec.profile.exposure import exposure_frame, write_exposure
-from profilerec.profile.finite import check_model_finite, diverged
-from profilerec.profile.prompts import build_prompts
-from profilerec.profile.runs import ADAPTER_DIR, BEST_DIR
 
 
 def load_policy(model: str | None) -> tuple[Any, Any, str]:

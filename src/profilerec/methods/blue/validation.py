@@ -18,6 +18,7 @@ from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Messages
 from profilerec.llm.hf import TransformersGenerator
 from profilerec.profile.finite import check_loss_finite, check_model_finite, diverged
+from profilerec.profile.quality import sameness
 from profilerec.retrieval import MRR, NDCG, Recall, rank_by_embeddings
 
 #: Folder of a run holding each validation's greedy profiles and target ranks.
@@ -53,16 +54,6 @@ def disjoint_users(valid: pl.DataFrame, train: pl.DataFrame) -> pl.DataFrame:
             "eval_disjoint_users: false"
         )
     return held
-
-
-def sameness(vecs: np.ndarray) -> float:
-    """Mean cosine between two different users' profiles: template collapse shows as a rise."""
-    unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-    n = len(unit)
-    if n < 2:
-        return float("nan")
-    total = unit.sum(axis=0)
-    return float((total @ total - n) / (n * (n - 1)))
 
 
 class Validator:

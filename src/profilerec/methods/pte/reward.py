@@ -33,7 +33,7 @@ import numpy as np
 
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
-from profilerec.methods.rewards.base import completion_text, group_rng
+from profilerec.rewards.base import completion_text, group_rng
 
 
 @dataclass

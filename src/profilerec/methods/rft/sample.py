@@ -29,8 +29,8 @@ from profilerec.atomic import write_file_atomic
 from profilerec.engines.generation import LocalRunner, generate_missing, load_parts, plan_batches
 from profilerec.llm.base import GenerationConfig, Generator, Messages
 from profilerec.llm.hf import TransformersGenerator
-from profilerec.methods.rewards import EmbeddingReward
 from profilerec.methods.rft.config import RFTConfig
+from profilerec.rewards import EmbeddingReward
 
 #: ``sample`` value of the greedy profile in a candidates table.
 GREEDY = -1

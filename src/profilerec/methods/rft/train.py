@@ -30,7 +30,6 @@ from profilerec.llm.prompts import load_template
 from profilerec.methods.blue.data import build_rows, select_train_examples
 from profilerec.methods.blue.trainer import load_policy
 from profilerec.methods.blue.validation import VALIDATION_DIR, Validator, validation_sample
-from profilerec.methods.rewards import EmbeddingReward
 from profilerec.methods.rft.config import RESUMABLE, RFTConfig
 from profilerec.methods.rft.sample import autocast, sample_round, select_winners
 from profilerec.methods.tracking import check_installed, parse_report_to, tracking_setup
@@ -38,6 +37,7 @@ from profilerec.profile.exposure import exposure_frame, write_exposure
 from profilerec.profile.finite import check_model_finite
 from profilerec.profile.prompts import build_prompts
 from profilerec.profile.runs import ADAPTER_DIR, BEST_DIR
+from profilerec.rewards import EmbeddingReward
 
 CONFIG_FILE = "rft_config.json"
 LOG_FILE = "train_log.jsonl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from profilerec.methods.rewards.base import completion_text
+from profilerec.rewards.base import completion_text
 
 WORD = re.compile(r"[a-z0-9]+")
 

@@ -8,8 +8,8 @@ import torch
 
 from _embedders import AXES, KeywordEmbedder
 from profilerec.errors import UserError
-from profilerec.methods.rewards import EmbeddingReward, LMScorer, ShapingReward
-from profilerec.methods.rewards.shaping import copy_fraction
+from profilerec.rewards import EmbeddingReward, LMScorer, ShapingReward
+from profilerec.rewards.shaping import copy_fraction
 
 ITEMS = np.eye(len(AXES), dtype=np.float32) + 0.05  # item i is about AXES[i]
 

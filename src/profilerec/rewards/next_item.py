@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from profilerec.errors import UserError
-from profilerec.methods.rewards.base import completion_text
-from profilerec.methods.rewards.lm_scorer import LMScorer
+from profilerec.rewards.base import completion_text
+from profilerec.rewards.lm_scorer import LMScorer
 
 CONTEXT = "Customer profile: {profile}\nThe next product this customer buys: "
 

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from profilerec.errors import UserError
-from profilerec.methods.rewards.base import completion_text, group_rng
-from profilerec.methods.rewards.lm_scorer import LMScorer
+from profilerec.rewards.base import completion_text, group_rng
+from profilerec.rewards.lm_scorer import LMScorer
 
 CONTEXT = "Customer profile: {profile}\nThe next product this customer buys: "
 

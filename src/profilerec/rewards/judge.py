@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from profilerec.errors import UserError
-from profilerec.methods.rewards.base import completion_text
-from profilerec.methods.rewards.lm_scorer import LMScorer
+from profilerec.rewards.base import completion_text
+from profilerec.rewards.lm_scorer import LMScorer
 
 PROMPT = (
     "A good customer profile is coherent, accurate to the purchase history, covers the "
