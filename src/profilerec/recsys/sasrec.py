@@ -1,20 +1,19 @@
 """Training SASRec on a prepared dataset, next item at every position.
 
 Training reads ``training_sequences(dataset)`` only, so no validation or test target is
-ever an input or a label. The public names of ``sasrec_model`` and ``sequences`` are
-re-exported here, so ``from profilerec.recsys.sasrec import ...`` reaches the whole API.
+ever an input or a label (the loss itself is ``SASRec.loss``). The public names of
+``sasrec_model`` and ``sequences`` are re-exported here, so ``from profilerec.recsys.sasrec import ...`` reaches the whole API.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.recsys.fit import fit_epochs
-from profilerec.recsys.sasrec_model import SASRec, SASRecConfig
+from profilerec.recsys.sasrec_model import SASRec, SASRecConfig, negatives
 from profilerec.recsys.sequences import padded, sasrec_histories, training_sequences, windows
 from profilerec.retrieval.metrics import NDCG
 from profilerec.retrieval.scoring import rank_by_scores
@@ -27,35 +26,6 @@ __all__ = [
     "train_sasrec",
     "training_sequences",
 ]
-
-
-def negatives(seqs: torch.Tensor, n_items: int, gen: torch.Generator) -> torch.Tensor:
-    """One random item per position outside its window, as the paper draws negatives
-    outside the user's sequence. Rejection sampling; the cap only binds when a window
-    covers nearly the whole catalogue."""
-    neg = torch.randint(1, n_items + 1, seqs.shape, generator=gen)
-    for _ in range(100):
-        clash = (neg[:, :, None] == seqs[:, None, :]).any(-1)
-        if not clash.any():
-            break
-        neg[clash] = torch.randint(1, n_items + 1, (int(clash.sum()),), generator=gen)
-    return neg
-
-
-def _loss(model: SASRec, batch: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Next-item loss at every real position of a right-padded batch of windows."""
-    batch = batch[:, : int((batch > 0).sum(1).max())]  # drop all-padding columns
-    inputs, targets = batch[:, :-1], batch[:, 1:]
-    items = model.item_vectors()
-    hidden = model.encode(inputs, items)
-    if model.config.loss == "ce":
-        logits = hidden @ items[1:].T
-        return F.cross_entropy(logits.flatten(0, 1), targets.flatten() - 1, ignore_index=-1)
-    neg = negatives(batch, model.n_items, gen)[:, 1:]
-    real = targets > 0
-    pos_logit = (hidden * items[targets]).sum(-1)[real]
-    neg_logit = (hidden * items[neg]).sum(-1)[real]
-    return (F.softplus(-pos_logit) + F.softplus(neg_logit)).mean()
 
 
 def train_sasrec(
@@ -100,7 +70,7 @@ def train_sasrec(
             model,
             opt,
             len(seqs),
-            lambda batch: _loss(model, seqs[batch], gen),
+            lambda batch: model.loss(seqs[batch], gen),
             epochs=config.epochs,
             batch_size=config.batch_size,
             gen=gen,

@@ -1,11 +1,14 @@
-"""The SASRec network (Kang & McAuley, 2018) and its config; training is in ``sasrec``.
+"""The SASRec network (Kang & McAuley, 2018), its config and its loss; the training loop
+is in ``sasrec``.
 
 Item embedding + learned positional embedding, pre-norm causal self-attention blocks
 (``nn.TransformerEncoderLayer``), score = last hidden state . item embeddings. Catalogue
 indices go in and out; inside, row 0 of the item table is padding and catalogue item
 ``i`` is row ``i + 1``. Sequences are right-padded and positions count from the oldest
 item (as RecBole does), so under the causal mask no real position attends to padding
-and no key mask is needed.
+and no key mask is needed. ``loss`` and ``score_histories`` take an optional item table
+and user offset, so PtE (``methods/pte/backbones.py``) runs this network with its fused
+profile vectors instead of copying it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from profilerec.errors import UserError
@@ -58,6 +62,19 @@ class SASRecConfig:
             raise UserError("SASRec sizes, epochs and patience (when set) must be at least 1")
         if self.hidden % self.heads:
             raise UserError(f"SASRec heads ({self.heads}) must divide hidden ({self.hidden})")
+
+
+def negatives(seqs: torch.Tensor, n_items: int, gen: torch.Generator) -> torch.Tensor:
+    """One random item per position outside its window, as the paper draws negatives
+    outside the user's sequence. Rejection sampling; the cap only binds when a window
+    covers nearly the whole catalogue."""
+    neg = torch.randint(1, n_items + 1, seqs.shape, generator=gen)
+    for _ in range(100):
+        clash = (neg[:, :, None] == seqs[:, None, :]).any(-1)
+        if not clash.any():
+            break
+        neg[clash] = torch.randint(1, n_items + 1, (int(clash.sum()),), generator=gen)
+    return neg
 
 
 class SASRec(nn.Module):
@@ -107,18 +124,57 @@ class SASRec(nn.Module):
         mask = nn.Transformer.generate_square_subsequent_mask(length)
         return self.encoder(x, mask=mask, is_causal=True)
 
+    def loss(
+        self,
+        batch: torch.Tensor,
+        gen: torch.Generator,
+        *,
+        items: torch.Tensor | None = None,
+        offset: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Next-item loss at every real position of a right-padded batch of windows.
+
+        ``items`` replaces ``item_vectors()`` (PtE's fused table); ``offset`` ``[B, hidden]``
+        is added to every state of its row (PtE's projected user profiles).
+        """
+        batch = batch[:, : int((batch > 0).sum(1).max())]  # drop all-padding columns
+        inputs, targets = batch[:, :-1], batch[:, 1:]
+        items = self.item_vectors() if items is None else items
+        hidden = self.encode(inputs, items)
+        if offset is not None:
+            hidden = hidden + offset[:, None, :]
+        if self.config.loss == "ce":
+            logits = hidden @ items[1:].T
+            return F.cross_entropy(logits.flatten(0, 1), targets.flatten() - 1, ignore_index=-1)
+        neg = negatives(batch, self.n_items, gen)[:, 1:]
+        real = targets > 0
+        pos_logit = (hidden * items[targets]).sum(-1)[real]
+        neg_logit = (hidden * items[neg]).sum(-1)[real]
+        return (F.softplus(-pos_logit) + F.softplus(neg_logit)).mean()
+
     @torch.no_grad()
-    def score_histories(self, histories: list[list[int]]) -> torch.Tensor:
-        """Raw scores ``[B, n_items]`` for the item after each history (catalogue indices)."""
+    def score_histories(
+        self,
+        histories: list[list[int]],
+        *,
+        items: torch.Tensor | None = None,
+        offset: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Raw scores ``[B, n_items]`` for the item after each history (catalogue indices).
+
+        ``items`` and ``offset`` as in :meth:`loss`.
+        """
         if any(i < 0 or i >= self.n_items for h in histories for i in h):
             raise UserError(f"history holds an index outside the catalogue (0..{self.n_items - 1})")
         was_training = self.training
         self.eval()
         seqs = padded([h[-self.config.max_len :] for h in histories])
         lengths = (seqs > 0).sum(1)
-        items = self.item_vectors()
+        items = self.item_vectors() if items is None else items
         hidden = self.encode(seqs, items)
         last = hidden[torch.arange(len(histories)), (lengths - 1).clamp(min=0)]
+        if offset is not None:
+            last = last + offset
         self.train(was_training)
         return last @ items[1:].T
 

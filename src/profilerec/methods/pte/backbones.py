@@ -38,7 +38,7 @@ from profilerec.recsys.dreamrec import (
 )
 from profilerec.recsys.fit import fit_epochs
 from profilerec.recsys.graph import user_order
-from profilerec.recsys.sasrec import SASRec, SASRecConfig, negatives
+from profilerec.recsys.sasrec import SASRec, SASRecConfig
 from profilerec.recsys.sequences import padded, sasrec_histories, windows
 from profilerec.retrieval import default_metrics, per_user_table, rank_by_scores
 
@@ -193,20 +193,7 @@ class PtEModel(nn.Module):
             # MLP maps every item to one point, where DreamRec's x0-MSE is zero (collapse).
             x0_items = None if proj is None else self._fuse(ids, proj.detach())
             return self.base.loss(batch, gen, items=items, offset=offset, x0_items=x0_items)
-        # SASRec's loss (recsys.sasrec._loss) with the user offset on every state.
-        batch = batch[:, : int((batch > 0).sum(1).max())]
-        inputs, targets = batch[:, :-1], batch[:, 1:]
-        hidden = self.base.encode(inputs, items)
-        if offset is not None:
-            hidden = hidden + offset[:, None, :]
-        if self.base.config.loss == "ce":
-            logits = hidden @ items[1:].T
-            return F.cross_entropy(logits.flatten(0, 1), targets.flatten() - 1, ignore_index=-1)
-        neg = negatives(batch, self.n_items, gen)[:, 1:]
-        real = targets > 0
-        pos_logit = (hidden * items[targets]).sum(-1)[real]
-        neg_logit = (hidden * items[neg]).sum(-1)[real]
-        return (F.softplus(-pos_logit) + F.softplus(neg_logit)).mean()
+        return self.base.loss(batch, gen, items=items, offset=offset)
 
     @torch.no_grad()
     def score_histories(self, histories: list[list[int]], users: Sequence[int]) -> torch.Tensor:
@@ -215,17 +202,7 @@ class PtEModel(nn.Module):
         self.eval()
         items = self.item_vectors()
         offset = self.user_offset(torch.as_tensor(list(users), dtype=torch.long))
-        if isinstance(self.base, DreamRec):
-            scores = self.base.score_histories(histories, items=items, offset=offset)
-        else:
-            if any(i < 0 or i >= self.n_items for h in histories for i in h):
-                raise UserError(
-                    f"history holds an index outside the catalogue (0..{self.n_items - 1})"
-                )
-            seqs = padded([h[-self.base.config.max_len :] for h in histories])
-            last = (seqs > 0).sum(1).sub(1).clamp(min=0)
-            state = self.base.encode(seqs, items)[torch.arange(len(histories)), last]
-            scores = (state if offset is None else state + offset) @ items[1:].T
+        scores = self.base.score_histories(histories, items=items, offset=offset)
         self.train(was_training)
         return scores
 
