@@ -212,12 +212,12 @@ def test_selected_vectors_pick_the_requested_profiles(
 def test_neighbour_notes_never_name_the_users_own_held_out_targets(tmp_path: Path) -> None:
     """Neighbours' training items are collaborative signal, but one of them may be this
     user's own validation/test target: that one must not reach the user's prompt."""
-    from profilerec.methods.pte.profiling import _Prompts, _Train
+    from profilerec.methods.pte.prompts import Prompts, TrainingSide
 
     ds = _data(tmp_path / "shared", SHARED)
     cfg = PtEProfilesConfig(rounds=0, candidates=1, neighbour_items=10, **FAST)
-    train = _Train.build(ds, cfg.neighbours)
-    prompts = _Prompts(train, cfg)
+    train = TrainingSide.build(ds, cfg.neighbours)
+    prompts = Prompts(train, cfg)
     named_elsewhere = 0
     for user in TRAIN:
         text = json.dumps(prompts.user(user, "plain"))

@@ -21,6 +21,9 @@ and format of earlier runs), keys hashing the entity, prompt, model and decoding
 A re-run loads the parts, skips finished batches, and recomputes later prompts from the
 stored texts, so a killed and resumed run equals an uninterrupted one; with a ``RayRunner``
 as the generator (``--engine ray``) each round's batches run on a Ray actor pool.
+
+The options are ``PtEProfilesConfig`` (``profiling_config.py``), the prompts ``prompts.py``;
+this module is the round loop, the generation jobs, the selection and reading the result.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -39,7 +41,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from profilerec.atomic import write_file_atomic, write_text_atomic
 from profilerec.data.dataset import Dataset
-from profilerec.data.text import HistoryEntry, render_history
 from profilerec.embed.base import Embedder
 from profilerec.engines.generation import (
     PARTS_DIR,
@@ -52,8 +53,8 @@ from profilerec.engines.generation import (
 )
 from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Generator, Messages
-from profilerec.llm.prompts import PromptTemplate, load_template
-from profilerec.methods.pte.neighbours import item_users, training_histories, user_neighbours
+from profilerec.methods.pte.profiling_config import DEFAULT_VARIANTS, PtEProfilesConfig
+from profilerec.methods.pte.prompts import Prompts, TrainingSide
 from profilerec.methods.pte.reward import CollaborativeReward, PtERewardConfig
 from profilerec.methods.pte.selection import group_relative
 from profilerec.recsys.graph import user_order
@@ -63,221 +64,16 @@ ITEMS_FILE = "items.parquet"
 CONFIG_FILE = "pte_config.json"
 Which = Literal["selected", "first", "round0"]
 
-#: Instruction perturbations; candidate c appends ``variants[c % len(variants)]``.
-DEFAULT_VARIANTS = (
-    "",
-    "Focus on the strongest preference.",
-    "Name concrete kinds of items.",
-    "Say what is distinctive, not generic.",
-    "Be brief and specific.",
-    "Mention dislikes or limits too.",
-)
-
-
-@dataclass
-class PtEProfilesConfig:
-    """Bidirectional profiling, candidates and selection (TRL style: every field with help)."""
-
-    rounds: int = field(
-        default=1, metadata={"help": "Refinement rounds R after round 0 (0 = single pass)."}
-    )
-    candidates: int = field(
-        default=4,
-        metadata={"help": "Candidate profiles C per user and per item at the final round."},
-    )
-    temperature: float = field(
-        default=0.8, metadata={"help": "Sampling temperature of the candidates after the first."}
-    )
-    top_p: float = field(default=0.95, metadata={"help": "Nucleus mass of the sampled candidates."})
-    greedy_first: bool = field(
-        default=True, metadata={"help": "Candidate 0 (and every earlier round) decodes greedily."}
-    )
-    neighbours: int = field(
-        default=5,
-        metadata={"help": "Collaborative neighbours k per user (Jaccard on training items)."},
-    )
-    neighbour_items: int = field(
-        default=3, metadata={"help": "Neighbours' items named in a round-0 user prompt."}
-    )
-    users_per_item: int = field(
-        default=5, metadata={"help": "Users M (most recent first) whose profiles induce an item's."}
-    )
-    history_items: int = field(
-        default=10, metadata={"help": "Most recent training items listed in a round-0 user prompt."}
-    )
-    refine_items: int = field(
-        default=4,
-        metadata={"help": "Most recent training items quoted (with profiles) in refinement."},
-    )
-    item_chars: int = field(
-        default=60, metadata={"help": "Characters of each item title in a prompt."}
-    )
-    profile_chars: int = field(
-        default=160, metadata={"help": "Characters of each profile quoted in a prompt."}
-    )
-    max_new_tokens: int = field(
-        default=48,
-        metadata={"help": "Tokens per profile (CPU prefill dominates, so keep it short)."},
-    )
-    batch_size: int = field(
-        default=16, metadata={"help": "Prompts per generation call and per resumable part file."}
-    )
-    seed: int = field(default=0, metadata={"help": "Candidate c samples with seed + c."})
-    variants: tuple[str, ...] = field(
-        default=DEFAULT_VARIANTS, metadata={"help": "Instruction variants (prompt perturbation)."}
-    )
-    user_template: str = field(
-        default="pte_user", metadata={"help": "Round-0 user template (name or file)."}
-    )
-    item_template: str = field(
-        default="pte_item", metadata={"help": "Round-0 item template (name or file)."}
-    )
-    user_refine_template: str = field(
-        default="pte_user_refine", metadata={"help": "User refinement template."}
-    )
-    item_refine_template: str = field(
-        default="pte_item_refine", metadata={"help": "Item refinement template."}
-    )
-    reward: PtERewardConfig = field(
-        default_factory=PtERewardConfig, metadata={"help": "Selection reward weights."}
-    )
-
-    def __post_init__(self) -> None:
-        if isinstance(self.reward, dict):
-            self.reward = PtERewardConfig(**self.reward)
-        self.variants = tuple(self.variants)
-        if self.rounds < 0 or self.neighbours < 0 or self.neighbour_items < 0:
-            raise UserError("rounds, neighbours and neighbour_items must be >= 0")
-        positive = ("candidates", "users_per_item", "history_items", "refine_items")
-        positive += ("item_chars", "profile_chars", "max_new_tokens", "batch_size")
-        bad = [name for name in positive if getattr(self, name) < 1]
-        if bad:
-            raise UserError(f"{', '.join(bad)} must be at least 1")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise UserError("temperature must be >= 0 and top_p in (0, 1]")
-        if not self.variants:
-            raise UserError("give at least one instruction variant (it may be empty)")
-
-
-@dataclass(frozen=True)
-class _Train:
-    """The training side of the dataset, as the prompts need it."""
-
-    users: list[str]  # users with training items, in user_order
-    items: list[str]  # items with training users, in catalogue order
-    history: dict[str, list[tuple[str, float | None]]]
-    audience: dict[str, list[str]]  # item -> training users, most recent first
-    neighbours: dict[str, list[str]]
-    titles: dict[str, str]
-    #: Each user's validation/test target items. Neighbours' training items are legitimate
-    #: collaborative signal, but one of them can be this user's own held-out target; the
-    #: rule "no target reaches a prompt" wins, so they are left out of that user's notes.
-    held_out: dict[str, set[str]]
-
-    @classmethod
-    def build(cls, ds: Dataset, k: int) -> _Train:
-        history = training_histories(ds)
-        audience = {i: us for i, us in item_users(ds).items() if us}
-        titles = {i: t or i for i, t in ds.items.select("item_id", "title").iter_rows()}
-        return cls(
-            users=[u for u in user_order(ds) if u in history],
-            items=[i for i in ds.item_ids if i in audience],
-            history=history,
-            audience=audience,
-            neighbours=user_neighbours(ds, k),
-            titles=titles,
-            held_out=_held_out(ds),
-        )
-
-
-def _held_out(ds: Dataset) -> dict[str, set[str]]:
-    held: dict[str, set[str]] = {}
-    for split in ("valid", "test"):
-        for user, item in ds.split(split).select("user_id", "item_id").iter_rows():
-            held.setdefault(user, set()).add(item)
-    return held
-
-
-def _clip(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: max(n - 3, 0)].rsplit(" ", 1)[0] + "..."
-
-
-def _render(template: PromptTemplate, **values: str) -> Messages:
-    return [{**m, "content": m["content"].strip()} for m in template.render(**values)]
-
-
-class _Prompts:
-    """Builds the four kinds of prompt from training data and current profiles only."""
-
-    def __init__(self, train: _Train, config: PtEProfilesConfig) -> None:
-        self.t, self.cfg = train, config
-        self.templates = {
-            name: load_template(getattr(config, f"{name}_template"))
-            for name in ("user", "item", "user_refine", "item_refine")
-        }
-
-    def _title(self, item: str) -> str:
-        return _clip(self.t.titles[item], self.cfg.item_chars)
-
-    def _profile(self, text: str) -> str:
-        return _clip(text, self.cfg.profile_chars) or "(empty)"
-
-    def user(self, user: str, variant: str) -> Messages:
-        cfg, hist = self.cfg, self.t.history[user]
-        entries = [HistoryEntry(title=self.t.titles[i], rating=r) for i, r in hist]
-        shown = render_history(
-            entries, max_items=cfg.history_items, item_chars=cfg.item_chars, with_reviews=False
-        )
-        own = {i for i, _ in hist} | self.t.held_out.get(user, set())
-        votes: dict[str, list[int]] = {}  # item -> [-neighbours naming it, first neighbour rank]
-        for rank, other in enumerate(self.t.neighbours.get(user, [])):
-            for item in {i for i, _ in self.t.history.get(other, [])} - own:
-                vote = votes.setdefault(item, [0, rank])
-                vote[0] -= 1
-        best = sorted(votes, key=lambda i: (*votes[i], i))[: cfg.neighbour_items]
-        notes = "; ".join(self._title(i) for i in best) or "none"
-        return _render(self.templates["user"], history=shown, neighbours=notes, variant=variant)
-
-    def users(
-        self, users: list[str], variant: str, previous: dict[str, str], items: dict[str, str]
-    ) -> list[Messages]:
-        """Round-0 prompts without previous profiles, refinement prompts with them."""
-        if not previous:
-            return [self.user(u, variant) for u in users]
-        return [self.user_refine(u, variant, previous[u], items) for u in users]
-
-    def user_refine(
-        self, user: str, variant: str, profile: str, item_profiles: dict[str, str]
-    ) -> Messages:
-        recent = self.t.history[user][-self.cfg.refine_items :]
-        lines = [
-            f"{k}. {self._title(i)}: {self._profile(item_profiles[i])}"
-            for k, (i, _) in enumerate(recent, start=1)
-        ]
-        return _render(
-            self.templates["user_refine"],
-            profile=self._profile(profile),
-            items="\n".join(lines),
-            variant=variant,
-        )
-
-    def item(
-        self, item: str, variant: str, user_profiles: dict[str, str], profile: str | None
-    ) -> Messages:
-        audience = self.t.audience[item][: self.cfg.users_per_item]
-        users = "\n".join(f"- {self._profile(user_profiles[u])}" for u in audience)
-        if profile is None:
-            return _render(
-                self.templates["item"], title=self._title(item), users=users, variant=variant
-            )
-        return _render(
-            self.templates["item_refine"],
-            title=self._title(item),
-            profile=self._profile(profile),
-            users=users,
-            variant=variant,
-        )
+__all__ = [  # the public names, the config's included (it lives in profiling_config.py)
+    "CONFIG_FILE",
+    "DEFAULT_VARIANTS",
+    "ITEMS_FILE",
+    "USERS_FILE",
+    "PtEProfilesConfig",
+    "Which",
+    "run_pte_profiles",
+    "selected_vectors",
+]
 
 
 def _entity_key(
@@ -442,10 +238,10 @@ def run_pte_profiles(
     out_dir = Path(out_dir)
     parts_dir = out_dir / PARTS_DIR
     parts_dir.mkdir(parents=True, exist_ok=True)
-    train = _Train.build(ds, config.neighbours)
+    train = TrainingSide.build(ds, config.neighbours)
     if not train.users:
         raise UserError("the dataset has no training interactions to profile from")
-    prompts = _Prompts(train, config)
+    prompts = Prompts(train, config)
     model_id = as_runner(generator).model_id
     write_text_atomic(
         out_dir / CONFIG_FILE,
@@ -524,7 +320,7 @@ def run_pte_profiles(
     return out_dir
 
 
-def _catalogue(ds: Dataset, train: _Train) -> list[str]:
+def _catalogue(ds: Dataset, train: TrainingSide) -> list[str]:
     """Catalogue text of the profiled items (the user reward's targets before item profiles)."""
     texts = dict(zip(ds.item_ids, ds.item_texts(), strict=True))
     return [texts[i] for i in train.items]
