@@ -41,7 +41,7 @@ def profile_sets(specs: list[str]) -> dict[str, Any]:
     """
     import polars as pl
 
-    from profilerec.evaluate.checks import check_profile_frame
+    from profilerec.profile.checks import check_profile_frame
     from profilerec.profile.stage import load_profiles
 
     sets: dict[str, Any] = {}

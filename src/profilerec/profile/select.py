@@ -31,7 +31,7 @@ from profilerec.atomic import atomic_folder, check_target
 from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
-from profilerec.evaluate.checks import check_profile_frame, check_same_users
+from profilerec.profile.checks import check_profile_frame, check_same_users
 from profilerec.profile.stage import PROFILES_FILE, load_profiles
 from profilerec.rewards import EmbeddingReward
 
