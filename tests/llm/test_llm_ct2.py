@@ -186,13 +186,13 @@ def test_penalty_refused_when_the_first_token_is_not_penalised(
 def test_dtype_option_names_the_compute_type() -> None:
     from profilerec.llm.ct2 import generator_options
 
-    assert generator_options("ctranslate2", None, "float32") == (
+    assert generator_options("ctranslate2", "float32") == (
         "ctranslate2",
         {"compute_type": "float32"},
     )
-    assert generator_options("ctranslate2@int8", None, "auto") == ("ctranslate2@int8", {})
+    assert generator_options("ctranslate2@int8", "auto") == ("ctranslate2@int8", {})
     with pytest.raises(UserError, match="--dtype float32 contradicts the compute type int8"):
-        generator_options("ctranslate2@int8", None, "float32")
+        generator_options("ctranslate2@int8", "float32")
 
 
 @needs_ct2

@@ -75,12 +75,11 @@ def split_compute_type(rest: str) -> tuple[str | None, str | None]:
 DTYPE_COMPUTE_TYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 
 
-def generator_options(spec: str, adapter: Path | None, dtype: str) -> tuple[str, dict[str, object]]:
-    """What the CLI's ``--adapter`` and ``--dtype`` mean for a ``ctranslate2`` spec.
+def generator_options(spec: str, dtype: str) -> tuple[str, dict[str, object]]:
+    """What the CLI's ``--dtype`` means for a ``ctranslate2`` spec (``--adapter``: :func:`on_base`).
 
     ``--dtype`` names the compute type as ``@TYPE`` does (a clash between the two is an
-    error, not a silent choice); ``--adapter RUN`` is merged before conversion, on the
-    model the run was trained from when the spec names the bundled one, as for transformers.
+    error, not a silent choice).
     """
     from profilerec.llm import parse_spec
 
@@ -98,15 +97,20 @@ def generator_options(spec: str, adapter: Path | None, dtype: str) -> tuple[str,
                 "give one of them"
             )
         options["compute_type"] = wanted
-    if adapter is not None:
-        from profilerec.profile.runs import adapter_dir, base_model_of
-
-        options["adapter"] = adapter_dir(adapter)
-        base = base_model_of(adapter)
-        if parsed.model is None and base is not None:
-            suffix = f"@{parsed.compute_type}" if parsed.compute_type else ""
-            spec = f"ctranslate2:{base}{suffix}"
     return spec, options
+
+
+def on_base(spec: str, base: str | None) -> str:
+    """``spec`` moved onto ``base``, the model an ``--adapter RUN`` was trained from, when it
+    names the bundled model (its compute type kept), as for transformers; the caller reads
+    the run (``profile/generators.py``), and the adapter is merged before conversion."""
+    from profilerec.llm import parse_spec
+
+    parsed = parse_spec(spec)
+    if parsed.model is None and base is not None:
+        suffix = f"@{parsed.compute_type}" if parsed.compute_type else ""
+        return f"ctranslate2:{base}{suffix}"
+    return spec
 
 
 def _ct2_device(device: str) -> tuple[str, int]:

@@ -61,9 +61,14 @@ def load_generator(
             if spec in ("transformers", "smollm2") and base is not None:
                 spec = f"transformers:{base}"
     elif spec.split(":", 1)[0].split("@", 1)[0] == "ctranslate2":
-        from profilerec.llm.ct2 import generator_options
+        from profilerec.llm.ct2 import generator_options, on_base
 
-        spec, options = generator_options(spec, adapter, dtype)
+        spec, options = generator_options(spec, dtype)
+        if adapter is not None:
+            from profilerec.profile.runs import adapter_dir, base_model_of
+
+            options["adapter"] = adapter_dir(adapter)
+            spec = on_base(spec, base_model_of(adapter))
         kwargs |= options | {"batch_size": batch_size, "device": resolve_device(device)}
     elif adapter is not None:
         raise UserError("--adapter works only with the transformers generator and with ctranslate2")
