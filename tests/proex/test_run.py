@@ -130,3 +130,30 @@ def test_bad_requests_fail_before_training(toy: Dataset, tmp_path: Path) -> None
             **{**kw, "config": ProExConfig(backbone_config=LightGCNConfig())},  # type: ignore[arg-type]
         )
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_slices_json_holds_evaluate_slices_with_each_backbone_as_reference(
+    toy: Dataset, tmp_path: Path
+) -> None:
+    users, items = vectors(toy)
+    run_proex(
+        toy,
+        tmp_path / "run",
+        backbones=["lightgcn"],
+        user_vecs=users,
+        item_vecs=items,
+        config=ProExConfig(n_envs=2),
+        progress=False,
+        backbone_configs={"lightgcn": FEW_EPOCHS["lightgcn"]},
+        bootstrap=50,
+    )
+    slices = json.loads((tmp_path / "run" / "slices.json").read_text())
+    assert list(slices) == ["overall", "cold_items", "short_history", "tail_items", "rest"]
+    assert slices["overall"]["n"] == toy.split("test").height
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["slices"] == {name: part["n"] for name, part in slices.items()}
+    for part in slices.values():
+        if part["n"]:
+            assert {(c["method"], c["reference"]) for c in part["comparisons"]} == {
+                ("lightgcn+proex", "lightgcn")
+            }

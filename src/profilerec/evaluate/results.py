@@ -20,8 +20,12 @@ import polars as pl
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.evaluate.protocol import EvaluateConfig, summarise
+from profilerec.evaluate.slices import sliced_summary
 from profilerec.evaluate.stage import METRICS_FILE, RANKS_FILE
 from profilerec.retrieval.scoring import RankResult
+
+#: Per-slice results of a ProEx or PtE run, beside ``metrics.json``.
+SLICES_FILE = "slices.json"
 
 
 def ranks_frame(ds: Dataset, examples: pl.DataFrame, method: str, res: RankResult) -> pl.DataFrame:
@@ -42,19 +46,48 @@ def summarise_groups(
     per_user: Mapping[str, Mapping[str, np.ndarray]],
     groups: Mapping[str, Sequence[str]],
     config: EvaluateConfig,
+    users: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Means and CIs of every method; paired tests of each group member against the group's
-    reference (the key), e.g. ``{"sasrec": ["sasrec+pte", ...]}``."""
+    reference (the key), e.g. ``{"sasrec": ["sasrec+pte", ...]}``. ``users`` (each
+    example's user) makes every interval and test resample whole users, as ``evaluate``
+    does: a user with several test examples is one draw, not several independent ones."""
     result: dict[str, Any] = {"metrics": {}, "ci": {}, "comparisons": []}
     for reference, members in groups.items():
         subset = {m: dict(per_user[m]) for m in (reference, *members)}
-        part = summarise(subset, dataclasses.replace(config, reference=reference))
+        part = summarise(subset, dataclasses.replace(config, reference=reference), users)
         result["metrics"].update(part["metrics"])
         result["ci"].update(part["ci"])
         result["comparisons"] += part["comparisons"]
     names = list(groups)
     result["reference"] = names[0] if len(names) == 1 else "each plain backbone"
     return result
+
+
+def sliced_groups(
+    per_user: Mapping[str, Mapping[str, np.ndarray]],
+    groups: Mapping[str, Sequence[str]],
+    masks: Mapping[str, np.ndarray],
+    config: EvaluateConfig,
+    users: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Per slice (``masks``: name -> example mask): ``n``, means, CIs and each group member's
+    paired test against its group's reference on the slice's examples, resampling ``users``
+    when given; the ``slices.json`` a ProEx or PtE run writes beside ``metrics.json``."""
+    slices: dict[str, Any] = {}
+    for reference, members in groups.items():
+        subset = {m: dict(per_user[m]) for m in (reference, *members)}
+        part = sliced_summary(
+            subset, dict(masks), config.bootstrap, config.seed, reference=reference, groups=users
+        )
+        for name, summary in part.items():
+            merged = slices.setdefault(
+                name, {"n": summary["n"], "metrics": {}, "ci": {}, "comparisons": []}
+            )
+            merged["metrics"].update(summary["metrics"])
+            merged["ci"].update(summary["ci"])
+            merged["comparisons"] += summary["comparisons"]
+    return slices
 
 
 def write_results(

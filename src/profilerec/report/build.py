@@ -11,11 +11,11 @@ import polars as pl
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import DataError, UserError
+from profilerec.evaluate.results import SLICES_FILE  # written by ProEx and PtE runs
 from profilerec.report import tables
 from profilerec.report.html import write_report
 
 REPORT_FILE = "report.html"
-SLICES_FILE = "slices.json"  # written by PtE runs next to metrics.json
 TRAIN_LOG_NAMES = ("train_log.jsonl", "train_log.json", "train_log.csv")
 
 

@@ -185,7 +185,7 @@ def _check_nested(part: Mapping[str, Any], key: str, ok: Callable[[Any], bool], 
 
 
 def check_slices(slices: Mapping[str, Any]) -> None:
-    """Fail with one line when the dict is not what a PtE run writes to ``slices.json``."""
+    """Fail with one line when the dict is not what a ProEx or PtE run writes to ``slices.json``."""
     if not isinstance(slices, Mapping):
         raise UserError("expected an object of slice name -> {n, metrics, ci}")
     for name, part in slices.items():

@@ -2,12 +2,15 @@
 
 Writes ``metrics.json`` in the shape of the ``evaluate`` stage (so ``profilerec report``
 renders it), with every ``X+proex`` compared against its own plain ``X`` on the same
-examples, and ``ranks.parquet`` (target rank and top-10 per example and method).
+examples (whole users resampled), ``ranks.parquet`` (target rank and top-10 per example and
+method) and ``slices.json`` (the same on evaluate's slices: cold and long-tail targets,
+short histories), as a PtE run does.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,9 +20,17 @@ import numpy as np
 import polars as pl
 import torch
 
+from profilerec.atomic import write_text_atomic
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
-from profilerec.evaluate.results import ranks_frame, summarise_groups, write_results
+from profilerec.evaluate.results import (
+    SLICES_FILE,
+    ranks_frame,
+    sliced_groups,
+    summarise_groups,
+    write_results,
+)
+from profilerec.evaluate.slices import evaluate_slice_masks
 from profilerec.evaluate.stage import EvaluateConfig
 from profilerec.methods.proex.config import BackboneConfig, ProExConfig
 from profilerec.methods.proex.model import ProExModel
@@ -95,7 +106,11 @@ def run_proex(
     eval_cfg = EvaluateConfig(
         split=SPLIT, ks=tuple(ks), bootstrap=bootstrap, seed=config.seed, compare_ks=compare
     )
-    result = summarise_groups(per_user, {n: [f"{n}+proex"] for n in configs}, eval_cfg)
+    groups = {n: [f"{n}+proex"] for n in configs}
+    examples = ds.split(SPLIT)
+    users_of = examples["user_id"].to_numpy()  # resample whole users, as evaluate does
+    result = summarise_groups(per_user, groups, eval_cfg, users_of)
+    slices = sliced_groups(per_user, groups, evaluate_slice_masks(ds, examples), eval_cfg, users_of)
     result.update(
         split=SPLIT,
         n_examples=ds.split(SPLIT).height,
@@ -111,6 +126,8 @@ def run_proex(
         },
         diversity=dict(diversity) if diversity is not None else None,
         train_seconds=seconds,
+        slices={name: s["n"] for name, s in slices.items()},
     )
     write_results(out_dir, result, ranks)
+    write_text_atomic(Path(out_dir) / SLICES_FILE, json.dumps(slices, indent=2))
     return result

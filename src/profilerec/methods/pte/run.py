@@ -29,8 +29,14 @@ import numpy as np
 from profilerec.data.dataset import Dataset
 from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
-from profilerec.evaluate.results import ranks_frame, summarise_groups, write_results
-from profilerec.evaluate.slices import slice_masks, sliced_summary
+from profilerec.evaluate.results import (
+    SLICES_FILE,
+    ranks_frame,
+    sliced_groups,
+    summarise_groups,
+    write_results,
+)
+from profilerec.evaluate.slices import evaluate_slice_masks, slice_masks
 from profilerec.evaluate.stage import EvaluateConfig
 from profilerec.methods.pte.backbones import (
     CONFIGS,
@@ -40,7 +46,6 @@ from profilerec.methods.pte.backbones import (
 )
 from profilerec.methods.pte.profiling import selected_vectors
 
-SLICES_FILE = "slices.json"
 SPLIT = "test"
 #: Ablation name -> (which profiles, item side on, user side on).
 ABLATIONS: dict[str, tuple[str, bool, bool]] = {
@@ -151,25 +156,21 @@ def run_pte(
             ranks.append(ranks_frame(ds, examples, name, res))
 
     eval_cfg = EvaluateConfig(split=SPLIT, bootstrap=config.bootstrap, seed=config.seed)
-    result = summarise_groups(per_user, groups, eval_cfg)
-    masks = slice_masks(
-        ds,
-        examples,
-        cold_user_max=config.cold_user_max,
-        tail_item_frac=config.tail_item_frac,
-        tail_user_frac=config.tail_user_frac,
-    )
-    slices: dict[str, Any] = {}
-    for backbone, members in groups.items():
-        subset = {m: per_user[m] for m in (backbone, *members)}
-        part = sliced_summary(subset, masks, config.bootstrap, config.seed, reference=backbone)
-        for name, summary in part.items():
-            merged = slices.setdefault(
-                name, {"n": summary["n"], "metrics": {}, "ci": {}, "comparisons": []}
-            )
-            merged["metrics"].update(summary["metrics"])
-            merged["ci"].update(summary["ci"])
-            merged["comparisons"] += summary["comparisons"]
+    users_of = examples["user_id"].to_numpy()
+    result = summarise_groups(per_user, groups, eval_cfg, users_of)
+    # evaluate's slices (cold and long-tail targets, short histories) and PtE's own (cold-start
+    # and long-tail users); the two define "tail_items" the same way
+    masks = {
+        **evaluate_slice_masks(ds, examples),
+        **slice_masks(
+            ds,
+            examples,
+            cold_user_max=config.cold_user_max,
+            tail_item_frac=config.tail_item_frac,
+            tail_user_frac=config.tail_user_frac,
+        ),
+    }
+    slices = sliced_groups(per_user, groups, masks, eval_cfg, users_of)
     result.update(
         split=SPLIT,
         n_examples=examples.height,
