@@ -77,6 +77,7 @@ RANGES: dict[str, dict[str, float]] = {
 #: Where a config gives an option another meaning: (class name, option) -> range.
 EXCEPTIONS: dict[tuple[str, str], dict[str, float]] = {
     ("EmbedderTuneConfig", "threads"): _AT_LEAST_0,  # 0 = torch's default
+    ("PtEProfilesConfig", "rounds"): _AT_LEAST_0,  # refinement rounds: 0 = single pass
 }
 
 

@@ -226,3 +226,17 @@ def test_neighbour_notes_never_name_the_users_own_held_out_targets(tmp_path: Pat
         others = [json.dumps(prompts.user(v, "plain")) for v in TRAIN if v != user]
         named_elsewhere += any(f"item {i}" in t for i in SHARED[user] for t in others)
     assert named_elsewhere  # the held-out items do appear in other users' notes
+
+
+def test_zero_refinement_rounds_is_accepted_where_rft_rounds_are_not() -> None:
+    """``--rounds 0`` (the single pass its help offers) passes the validation layer."""
+    from profilerec.configs import from_mapping
+    from profilerec.errors import UserError
+    from profilerec.methods.pte.profiling import PtEProfilesConfig
+    from profilerec.methods.rft.config import RFTConfig
+
+    assert from_mapping(PtEProfilesConfig, {}, "--set", rounds=0).rounds == 0
+    with pytest.raises(UserError, match="rounds"):
+        from_mapping(PtEProfilesConfig, {}, "--set", rounds=-1)
+    with pytest.raises(UserError, match="rounds"):
+        from_mapping(RFTConfig, {}, "--set", rounds=0)

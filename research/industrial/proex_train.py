@@ -1,0 +1,165 @@
+"""ProEx on Industrial (issue 35): tune each backbone on validation, then X vs X+proex on test.
+
+Steps (each resumable: a finished step's file is kept and skipped on a rerun):
+
+1. ``tune``: every backbone alone (no profiles) on a small grid, each grid point trained on
+   the training interactions with early stopping on validation NDCG@10 (``patience`` checks
+   of ``eval_every`` epochs); the grid point with the best validation NDCG@10 wins.
+   ``OUT/tuning.json``. The test split is never read here.
+2. ``run``: the profiles of ``proex_jobs.sh`` (users and items in two folders) joined, embedded
+   with the bundled MiniLM, and ``run_proex`` with each backbone's chosen point, X and X+proex
+   both early-stopped on validation: ``OUT/main`` (metrics.json, ranks.parquet, slices.json).
+3. ``control``: the same with every profile vector replaced by a random vector of the same
+   norm (seeded): if X+proex beats X but X+random does as well, the text did not help.
+   ``OUT/control``.
+
+Usage: OMP_NUM_THREADS=1 python research/industrial/proex_train.py tune|run|control
+       [--backbones lightgcn,simgcl,multvae,ldiffrec] [--out runs/industrial/proex]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from profilerec.atomic import write_text_atomic
+from profilerec.data.dataset import Dataset
+from profilerec.embed import load_embedder
+from profilerec.methods.proex.config import BACKBONE_CONFIGS, ProExConfig
+from profilerec.methods.proex.cot import ITEM_FILE, USER_FILE, profile_vectors
+from profilerec.methods.proex.run import run_proex
+from profilerec.methods.proex.train import evaluate_backbone, train_proex
+
+#: A small grid per backbone around its defaults (learning rate and the main regulariser).
+GRID: dict[str, dict[str, list[Any]]] = {
+    "lightgcn": {"lr": [1e-3, 5e-3], "reg_weight": [1e-4, 1e-3]},
+    "simgcl": {"lr": [1e-3, 5e-3], "cl_weight": [0.05, 0.2]},
+    "multvae": {"lr": [1e-3, 5e-3], "dropout": [0.5]},
+    "ldiffrec": {"lr": [1e-3, 5e-3], "dropout": [0.5]},
+}
+EARLY = {"patience": 3, "eval_every": 5}
+EPOCHS = {"lightgcn": 200, "simgcl": 100, "multvae": 300, "ldiffrec": 300}
+
+
+def points(backbone: str) -> list[dict[str, Any]]:
+    grid = GRID[backbone]
+    return [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+
+
+def tune(ds: Dataset, out: Path, backbones: list[str]) -> dict[str, Any]:
+    path = out / "tuning.json"
+    done: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+    for backbone in backbones:
+        for point in points(backbone):
+            key = f"{backbone} {json.dumps(point, sort_keys=True)}"
+            if key in done:
+                continue
+            bcfg = BACKBONE_CONFIGS[backbone](epochs=EPOCHS[backbone], **point)  # type: ignore[arg-type]
+            start = time.perf_counter()
+            model = train_proex(
+                ds, backbone, None, None, ProExConfig(backbone_config=bcfg, threads=1, **EARLY)
+            )
+            ndcg = float(evaluate_backbone(model, ds, "valid", ks=(10,))["ndcg@10"].mean())
+            done[key] = {
+                "backbone": backbone,
+                "point": point,
+                "valid_ndcg@10": ndcg,
+                "seconds": round(time.perf_counter() - start, 1),
+            }
+            print(f"{key}: valid NDCG@10 {ndcg:.4f} ({done[key]['seconds']} s)", flush=True)
+            write_text_atomic(path, json.dumps(done, indent=2))
+    return done
+
+
+def chosen(out: Path, backbones: list[str]) -> dict[str, Any]:
+    done = json.loads((out / "tuning.json").read_text())
+    best = {}
+    for backbone in backbones:
+        rows = [r for r in done.values() if r["backbone"] == backbone]
+        if len(rows) < len(points(backbone)):
+            raise SystemExit(f"{backbone}: tuning not finished; run the tune step first")
+        top = max(rows, key=lambda r: r["valid_ndcg@10"])
+        best[backbone] = BACKBONE_CONFIGS[backbone](epochs=EPOCHS[backbone], **top["point"])  # type: ignore[arg-type]
+    return best
+
+
+def joined_profiles(out: Path) -> Path:
+    """One folder with both sides' files (symlinks), as ``profile_vectors`` reads them."""
+    both = out / "profiles"
+    both.mkdir(parents=True, exist_ok=True)
+    for side, name in (("users", USER_FILE), ("items", ITEM_FILE)):
+        source = (out / f"profiles_{side}" / name).resolve()
+        if not source.is_file():
+            raise SystemExit(f"{source}: not written yet; finish proex_jobs.sh first")
+        link = both / name
+        if not link.exists():
+            link.symlink_to(source)
+    return both
+
+
+def same_norm_random(vectors: np.ndarray, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal(vectors.shape).astype(np.float32)
+    noise /= np.linalg.norm(noise, axis=-1, keepdims=True)
+    return noise * np.linalg.norm(vectors, axis=-1, keepdims=True)
+
+
+def run(ds: Dataset, out: Path, backbones: list[str], control: bool) -> None:
+    target = out / ("control" if control else "main")
+    if (target / "metrics.json").is_file():
+        print(f"{target}: done")
+        return
+    configs = chosen(out, backbones)
+    embedder = load_embedder("sentence-transformers")
+    users, items, diversity = profile_vectors(ds, joined_profiles(out), embedder)
+    assert users is not None and items is not None
+    if control:
+        users, items = same_norm_random(users, 0), same_norm_random(items, 1)
+        diversity = {**diversity, "control": "random vectors of each profile vector's norm"}
+    config = ProExConfig(threads=1, **EARLY)
+    start = time.perf_counter()
+    result = run_proex(
+        ds,
+        target,
+        backbones=backbones,
+        user_vecs=users,
+        item_vecs=items,
+        config=config,
+        diversity=diversity,
+        backbone_configs=configs,
+    )
+    write_text_atomic(
+        target / "tuning_choice.json",
+        json.dumps({b: dataclasses.asdict(c) for b, c in configs.items()}, indent=2),
+    )
+    print(f"{target}: {time.perf_counter() - start:.0f} s")
+    for c in result["comparisons"]:
+        if c["metric"] == "ndcg@10":
+            print(c["method"], c["reference"], c["mean_diff"], c.get("p_value"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["tune", "run", "control"])
+    parser.add_argument("--data", default="runs/industrial/data")
+    parser.add_argument("--out", default="runs/industrial/proex")
+    parser.add_argument("--backbones", default="lightgcn,simgcl,multvae,ldiffrec")
+    args = parser.parse_args()
+    ds = Dataset.load(args.data)
+    out = Path(args.out)
+    backbones = [b for b in args.backbones.split(",") if b]
+    if args.step == "tune":
+        tune(ds, out, backbones)
+    else:
+        run(ds, out, backbones, control=args.step == "control")
+
+
+if __name__ == "__main__":
+    main()
