@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from profilerec.atomic import write_text_atomic
 from profilerec.data.dataset import Dataset
@@ -36,6 +37,8 @@ from profilerec.methods.proex.config import BACKBONE_CONFIGS, ProExConfig
 from profilerec.methods.proex.cot import ITEM_FILE, USER_FILE, profile_vectors
 from profilerec.methods.proex.run import run_proex
 from profilerec.methods.proex.train import evaluate_backbone, train_proex
+from profilerec.profile.quality import profile_quality
+from profilerec.recsys.graph import user_order
 
 #: A small grid per backbone around its defaults (learning rate and the main regulariser).
 GRID: dict[str, dict[str, list[Any]]] = {
@@ -111,6 +114,47 @@ def same_norm_random(vectors: np.ndarray, seed: int) -> np.ndarray:
     return noise * np.linalg.norm(vectors, axis=-1, keepdims=True)
 
 
+def source_texts(ds: Dataset) -> tuple[list[str], list[str]]:
+    """What each profile may draw on: a user's training items (titles, own reviews) in
+    ``user_order``; an item's catalogue text and its training reviews, in catalogue order."""
+    rows = ds.train_interactions().join(ds.items.select("item_id", "title"), on="item_id")
+    by_user: dict[str, list[str]] = {}
+    by_item: dict[str, list[str]] = {}
+    for r in rows.iter_rows(named=True):
+        line = f"{r['title'] or ''} {r['review_title'] or ''} {r['review_text'] or ''}"
+        by_user.setdefault(r["user_id"], []).append(line)
+        by_item.setdefault(r["item_id"], []).append(
+            f"{r['review_title'] or ''} {r['review_text'] or ''}"
+        )
+    users = ["\n".join(by_user.get(u, [])) for u in user_order(ds)]
+    items = [
+        f"{text}\n" + "\n".join(by_item.get(i, []))
+        for i, text in zip(ds.item_ids, ds.item_texts(), strict=True)
+    ]
+    return users, items
+
+
+def quality(ds: Dataset, folder: Path, users: np.ndarray, items: np.ndarray) -> dict[str, Any]:
+    """Profile quality of each side and each k (k=0: F1, k=1: the sampled F4 rewrite)."""
+    user_src, item_src = source_texts(ds)
+    catalogue = ds.item_texts()
+    out: dict[str, Any] = {}
+    for side, order, src, vecs in (
+        ("user", user_order(ds), user_src, users),
+        ("item", ds.item_ids, item_src, items),
+    ):
+        frame = pl.read_parquet(folder / (USER_FILE if side == "user" else ITEM_FILE))
+        pos = pl.DataFrame({f"{side}_id": order, "_pos": list(range(len(order)))})
+        for k in range(vecs.shape[1]):
+            texts = (
+                (frame.filter(pl.col("k") == k).join(pos, on=f"{side}_id").sort("_pos")["text"])
+                .fill_null("")
+                .to_list()
+            )
+            out[f"{side}_k{k}"] = profile_quality(texts, src, catalogue, vecs[:, k, :])
+    return out
+
+
 def run(ds: Dataset, out: Path, backbones: list[str], control: bool) -> None:
     target = out / ("control" if control else "main")
     if (target / "metrics.json").is_file():
@@ -118,8 +162,15 @@ def run(ds: Dataset, out: Path, backbones: list[str], control: bool) -> None:
         return
     configs = chosen(out, backbones)
     embedder = load_embedder("sentence-transformers")
-    users, items, diversity = profile_vectors(ds, joined_profiles(out), embedder)
+    folder = joined_profiles(out)
+    users, items, diversity = profile_vectors(ds, folder, embedder)
     assert users is not None and items is not None
+    if not control:
+        target.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(
+            target / "profile_quality.json",
+            json.dumps(quality(ds, folder, users, items), indent=2, default=float),
+        )
     if control:
         users, items = same_norm_random(users, 0), same_norm_random(items, 1)
         diversity = {**diversity, "control": "random vectors of each profile vector's norm"}
