@@ -75,3 +75,39 @@ def test_bad_requests_fail_before_training(setup: Any, tmp_path: Path) -> None:
         run_pte(ds, tmp_path, backbones=["sasrec"], profiles_dir=tmp_path, embedder=embedder)
     with pytest.raises(UserError, match="item_fusion must be init, add or replace"):
         PtERunConfig(item_fusion="none")
+
+
+def test_named_ablations_and_tuned_backbone_params(setup: Any) -> None:
+    ds, embedder, root = setup
+    out = root / "run_named"
+    run_pte(
+        ds,
+        out,
+        backbones=["sasrec"],
+        profiles_dir=root / "profiles",
+        embedder=embedder,
+        config=PtERunConfig(
+            ablations=["pte_item_only"],
+            random_control=False,
+            backbone_params={"sasrec": {"epochs": 1, "layers": 1, "hidden": 16}},
+            bootstrap=50,
+        ),
+        progress=False,
+    )
+    saved = json.loads((out / "metrics.json").read_text())
+    assert list(saved["metrics"]) == ["sasrec", "sasrec+pte", "sasrec+pte_item_only"]
+    assert saved["config"]["pte"]["backbone_params"]["sasrec"]["layers"] == 1
+    with pytest.raises(UserError, match="unknown ablation 'pte_users'"):
+        PtERunConfig(ablations=["pte_users"])
+    with pytest.raises(UserError, match="backbone_params names 'lightgcn'"):
+        PtERunConfig(backbone_params={"lightgcn": {}})
+    with pytest.raises(UserError, match="backbone_params of sasrec"):
+        run_pte(
+            ds,
+            root / "bad",
+            backbones=["sasrec"],
+            profiles_dir=root / "profiles",
+            embedder=embedder,
+            config=PtERunConfig(backbone_params={"sasrec": {"widht": 3}}, bootstrap=20),
+            progress=False,
+        )

@@ -63,8 +63,19 @@ class PtERunConfig:
     item_fusion: str = field(
         default="add", metadata={"help": "How item profiles enter: init, add or replace."}
     )
-    ablations: bool = field(
-        default=True, metadata={"help": "Also train user-only, item-only, single-pass, no-GRPO."}
+    ablations: bool | list[str] = field(
+        default=True,
+        metadata={
+            "help": "Also train the ablations: true (all of user-only, item-only, single-pass, "
+            "no-GRPO), false, or a list of their names (pte_user_only, ...)."
+        },
+    )
+    backbone_params: dict[str, dict[str, Any]] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Per backbone, settings of its config (e.g. the ones evaluate tuned on "
+            "validation: {sasrec: {lr: 0.003, layers: 1}}); every variant of it uses them."
+        },
     )
     random_control: bool = field(
         default=True, metadata={"help": "Also train with random vectors in place of profiles."}
@@ -89,6 +100,20 @@ class PtERunConfig:
             raise UserError(f"item_fusion must be init, add or replace, got {self.item_fusion!r}")
         if self.epochs is not None and self.epochs < 1:
             raise UserError(f"epochs must be at least 1, got {self.epochs}")
+        unknown = [a for a in self.ablation_names() if a not in ABLATIONS]
+        if unknown:
+            raise UserError(f"unknown ablation {unknown[0]!r}; choose from {', '.join(ABLATIONS)}")
+        strangers = [b for b in self.backbone_params if b not in CONFIGS]
+        if strangers:
+            raise UserError(
+                f"backbone_params names {strangers[0]!r}; choose from {', '.join(CONFIGS)}"
+            )
+
+    def ablation_names(self) -> list[str]:
+        """The ablations to train, in ``ABLATIONS`` order when all are asked for."""
+        if isinstance(self.ablations, bool):
+            return list(ABLATIONS) if self.ablations else []
+        return list(self.ablations)
 
 
 def _random_like(vecs: np.ndarray, seed: int) -> np.ndarray:
@@ -114,19 +139,19 @@ def run_pte(
     unknown = [b for b in backbones if b not in CONFIGS]
     if unknown:
         raise UserError(f"unknown backbone {unknown[0]!r} for pte; choose sasrec or dreamrec")
+    ablations = config.ablation_names()
     vectors = {"selected": selected_vectors(ds, profiles_dir, embedder, "selected")}
-    if config.ablations:
-        for which in ("round0", "first"):
-            vectors[which] = selected_vectors(ds, profiles_dir, embedder, which)  # type: ignore[arg-type]
+    for which in sorted({ABLATIONS[name][0] for name in ablations} - {"selected"}):
+        vectors[which] = selected_vectors(ds, profiles_dir, embedder, which)  # type: ignore[arg-type]
     users, items = vectors["selected"]
     methods: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {
         "": (None, None),
         "+pte": (users, items),
     }
-    if config.ablations:
-        for name, (which, item_on, user_on) in ABLATIONS.items():
-            u, i = vectors[which]
-            methods[f"+{name}"] = (u if user_on else None, i if item_on else None)
+    for name in ablations:
+        which, item_on, user_on = ABLATIONS[name]
+        u, i = vectors[which]
+        methods[f"+{name}"] = (u if user_on else None, i if item_on else None)
     if config.random_control:
         methods["+random"] = (
             _random_like(users, config.seed),
@@ -137,7 +162,11 @@ def run_pte(
     per_user: dict[str, dict[str, np.ndarray]] = {}
     ranks, seconds, groups = [], {}, {}
     for backbone in backbones:
-        bcfg = CONFIGS[backbone](seed=config.seed)  # type: ignore[call-arg]
+        params = {"seed": config.seed, **config.backbone_params.get(backbone, {})}
+        try:
+            bcfg = CONFIGS[backbone](**params)  # type: ignore[call-arg]
+        except TypeError as err:
+            raise UserError(f"backbone_params of {backbone}: {err}") from None
         if config.epochs:
             bcfg = dataclasses.replace(bcfg, epochs=config.epochs)
         groups[backbone] = [backbone + suffix for suffix in methods if suffix]
