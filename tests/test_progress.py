@@ -87,3 +87,28 @@ def test_profile_prints_progress_lines_when_piped(
     )
     assert re.fullmatch(r"profiling \(zero_shot\): 6/6 \(100%\), done in \w+", lines[-1])
     assert len(lines) == 4  # start, after each of the three batches
+
+
+def test_status_resumed_work_found_later_and_an_early_stop() -> None:
+    clock, stream = Clock(), io.StringIO()
+    bar = LineProgress("fit", 10, interval=0, stream=stream, clock=clock)
+    bar.skip(4)  # found done while running (resumed part files): not in the rate
+    clock.now += 10
+    bar.advance(2, status="loss 0.5000")
+    clock.now += 10
+    bar.advance()
+    bar.close()
+    assert stream.getvalue().splitlines() == [
+        "fit: 0/10 (0%), started",
+        "fit: 6/10 (60%), 12.00/min, ETA 20s, loss 0.5000",
+        "fit: 7/10 (70%), 9.00/min, ETA 20s, loss 0.5000",
+        "fit: 7/10 (70%), stopped after 20s",
+    ]
+
+
+def test_no_stopped_line_when_the_work_is_done() -> None:
+    clock, stream = Clock(), io.StringIO()
+    bar = LineProgress("p", 2, interval=0, stream=stream, clock=clock)
+    bar.skip(2)
+    bar.close()
+    assert stream.getvalue().splitlines() == ["p: 0/2 (0%), started", "p: 2/2 (100%), done in 0s"]

@@ -7,7 +7,11 @@ prints one plain line at a steady interval instead::
     profiling (zero_shot): 48/253 (19%), 2.10/s, ETA 1m37s
 
 The interval is ``PROFILEREC_PROGRESS_SECONDS`` (default 15 s; 0 prints a line on every
-step). A first line is printed at the start and a last one when the work is done.
+step). A first line is printed at the start and a last one when the work is done (or, when
+the loop stops early, e.g. on early stopping, when it leaves the ``with`` block). A step may
+carry a short status (``advance(status="loss 0.4123")``), shown after the ETA, and work found
+already done while running (resumed part files) is counted by ``skip`` without entering the
+rate.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ DEFAULT_INTERVAL = 15.0
 
 
 class Advancer(Protocol):
-    def advance(self, n: int = 1) -> None: ...
+    def advance(self, n: int = 1, *, status: str | None = None) -> None: ...
+
+    def skip(self, n: int) -> None:
+        """``n`` items found already done (resumed): counted, but not in the rate."""
 
 
 def interval_seconds() -> float:
@@ -73,34 +80,57 @@ class LineProgress:
         self.stream = stream or sys.stderr
         self.clock = clock
         self.done = self.start_done = done
+        self.status = ""
         self.started = self.last = clock()
         self._line()
 
-    def advance(self, n: int = 1) -> None:
+    def advance(self, n: int = 1, *, status: str | None = None) -> None:
         self.done += n
+        if status is not None:
+            self.status = status
         now = self.clock()
         if self.done >= self.total or now - self.last >= self.interval:
             self.last = now
             self._line()
 
-    def line(self) -> str:
+    def skip(self, n: int) -> None:
+        self.done += n
+        self.start_done += n
+        if n and self.done >= self.total:
+            self._line()
+
+    def close(self) -> None:
+        """A last line when the work stopped short of ``total`` (early stopping)."""
+        if self.done < self.total:
+            took = fmt_duration(self.clock() - self.started)
+            print(f"{self._head()}, stopped after {took}", file=self.stream, flush=True)
+
+    def _head(self) -> str:
         pct = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
+        return f"{self.description}: {self.done}/{self.total}{pct}"
+
+    def line(self) -> str:
         elapsed = self.clock() - self.started
         fresh = self.done - self.start_done  # resumed work is not part of the rate
-        text = f"{self.description}: {self.done}/{self.total}{pct}"
+        text = self._head()
+        status = f", {self.status}" if self.status else ""
         if self.done >= self.total:
-            return f"{text}, done in {fmt_duration(elapsed)}"
+            return f"{text}, done in {fmt_duration(elapsed)}{status}"
         if fresh <= 0 or elapsed <= 0:
-            return f"{text}, started"
+            return f"{text}, started{status}"
         rate = fresh / elapsed
-        return f"{text}, {fmt_rate(rate)}, ETA {fmt_duration((self.total - self.done) / rate)}"
+        eta = fmt_duration((self.total - self.done) / rate)
+        return f"{text}, {fmt_rate(rate)}, ETA {eta}{status}"
 
     def _line(self) -> None:
         print(self.line(), file=self.stream, flush=True)
 
 
 class _Quiet:
-    def advance(self, n: int = 1) -> None:
+    def advance(self, n: int = 1, *, status: str | None = None) -> None:
+        pass
+
+    def skip(self, n: int) -> None:
         pass
 
 
@@ -108,8 +138,12 @@ class _RichBar:
     def __init__(self, bar: object, task: object) -> None:
         self.bar, self.task = bar, task
 
-    def advance(self, n: int = 1) -> None:
-        self.bar.advance(self.task, n)  # type: ignore[attr-defined]
+    def advance(self, n: int = 1, *, status: str | None = None) -> None:
+        fields = {} if status is None else {"status": status}
+        self.bar.update(self.task, advance=n, **fields)  # type: ignore[attr-defined]
+
+    def skip(self, n: int) -> None:
+        self.advance(n)
 
 
 def is_terminal(stream: TextIO | None = None) -> bool:
@@ -122,11 +156,41 @@ def progress_bar(
     description: str, total: int, *, done: int = 0, enabled: bool = True
 ) -> Iterator[Advancer]:
     """A rich bar on a terminal, ``LineProgress`` lines otherwise, nothing when disabled."""
-    if not enabled:
-        yield _Quiet()
-        return
-    if not is_terminal():
-        yield LineProgress(description, total, done=done)
+    with progress_tasks(enabled=enabled) as tasks:
+        yield tasks.add(description, total, done=done)
+
+
+class Tasks(Protocol):
+    def add(self, description: str, total: int, *, done: int = 0) -> Advancer:
+        """A new task's bar (its lines, in a log)."""
+
+
+class _Tasks:
+    """Tasks added as the work comes: bars of one rich display, or each task's own lines."""
+
+    def __init__(self, bar: object | None, enabled: bool) -> None:
+        self.bar, self.enabled = bar, enabled
+        self.lines: list[LineProgress] = []
+
+    def add(self, description: str, total: int, *, done: int = 0) -> Advancer:
+        if not self.enabled:
+            return _Quiet()
+        if self.bar is None:
+            self.lines.append(LineProgress(description, total, done=done))
+            return self.lines[-1]
+        add = self.bar.add_task  # type: ignore[attr-defined]
+        return _RichBar(self.bar, add(description, total=total, completed=done, status=""))
+
+
+@contextmanager
+def progress_tasks(*, enabled: bool = True) -> Iterator[Tasks]:
+    """Several bars in one display, added with ``tasks.add(description, total)``; in a log,
+    each task prints its own lines (as ``progress_bar``); nothing when disabled."""
+    if not enabled or not is_terminal():
+        tasks = _Tasks(None, enabled)
+        yield tasks
+        for lines in tasks.lines:
+            lines.close()
         return
     from rich.console import Console
     from rich.progress import (
@@ -138,10 +202,10 @@ def progress_bar(
     )
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    status = TextColumn("{task.fields[status]}", markup=False)
     console = Console(stderr=True, markup=False)
-    with Progress(*columns, TimeRemainingColumn(), console=console) as bar:
-        task = bar.add_task(description, total=total, completed=done)
-        yield _RichBar(bar, task)
+    with Progress(*columns, TimeRemainingColumn(), status, console=console) as bar:
+        yield _Tasks(bar, enabled)
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""RFT's candidate sampling on the generation engine: a killed round resumes exactly."""
+"""RFT's candidate sampling on the generation engine: a killed round resumes exactly, and a
+round prints plain progress lines when stderr is not a terminal (a log)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from _progress import check_lines
 from profilerec.methods.rft.config import RFTConfig
 from profilerec.methods.rft.sample import CANDIDATES_FILE, GREEDY, sample_round
+from profilerec.progress import INTERVAL_ENV
 from profilerec.rewards import EmbeddingReward
 
 
@@ -91,3 +94,19 @@ def test_scored_parts_of_the_earlier_scheme_resume(
     resumed = sample_round(model, tokenizer, rows, reward, CFG, old, 1, progress=False)
     assert counting.calls == 3 and resumed.equals(whole)
     assert json.loads(pl.read_parquet(old / "part-000002.parquet")["profile"][0])  # the new part
+
+
+def test_a_round_prints_lines_and_a_resumed_one_starts_at_its_parts(
+    setup: tuple[Any, Any, EmbeddingReward, list[dict]],  # type: ignore[type-arg]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    model, tokenizer, reward, rows = setup
+    monkeypatch.setenv(INTERVAL_ENV, "0")  # a line on every batch
+    with pytest.raises(KeyboardInterrupt):
+        sample_round(model, tokenizer, rows, reward, CFG, tmp_path, 1, stop_after_batches=1)
+    capsys.readouterr()
+    sample_round(model, tokenizer, rows, reward, CFG, tmp_path, 1)
+    lines = check_lines(capsys.readouterr().err, "round 1 candidates", 5, done=2)
+    assert len(lines) == 3  # started at 2/5, then the two missing batches

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
 
 from profilerec.embed.validate import check_texts
 from profilerec.errors import UserError
+from profilerec.progress import progress_bar
 
 #: Longest wait between two tries, whatever the server's Retry-After says.
 MAX_BACKOFF_S = 60.0
@@ -83,7 +83,12 @@ class OpenAIEmbedder:
             pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches)))
             try:
                 futures = [pool.submit(self._request, client, batch) for batch in batches]
-                parts = [f.result() for f in _progress(futures, progress)]
+                # a rich bar on a terminal; in a log, a line every few seconds
+                with progress_bar("embedding batches", len(batches), enabled=progress) as bar:
+                    parts = []
+                    for future in futures:
+                        parts.append(future.result())
+                        bar.advance()
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
         dims = sorted({p.shape[1] for p in parts} | ({self._dim} if self._dim else set()))
@@ -170,14 +175,6 @@ class OpenAIEmbedder:
         if arr.dtype.kind not in "iuf" or not np.isfinite(arr).all():
             raise UserError(f"{where} returned embeddings that are not all finite numbers")
         return arr.astype(np.float32)
-
-
-def _progress(futures: list[Future[np.ndarray]], show: bool) -> Iterable[Future[np.ndarray]]:
-    if not show:
-        return futures
-    from tqdm.auto import tqdm
-
-    return tqdm(futures, desc="embedding batches", unit="batch")
 
 
 def _snippet(text: str, limit: int = 200) -> str:

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.progress import Progress
 
 from profilerec.errors import UserError
 from profilerec.llm import parse_spec
 from profilerec.llm.base import GenerationConfig, Generator, Messages
+from profilerec.progress import Tasks
 from profilerec.qa.cache import AnswerCache, answer_key
 from profilerec.qa.scoring import next_token_logprobs, option_logliks
 from profilerec.rewards.lm_scorer import LMScorer
@@ -77,7 +77,7 @@ class Reader:
         return [i[0] for i in ids]
 
     def next_token_logprobs(
-        self, prompts: list[Messages], token_ids: list[int], bar: Progress | None = None
+        self, prompts: list[Messages], token_ids: list[int], bar: Tasks | None = None
     ) -> np.ndarray:
         texts = [self.render(p) for p in prompts]
         keys = [answer_key("next", t, ",".join(map(str, token_ids))) for t in texts]
@@ -93,7 +93,7 @@ class Reader:
         options: list[list[str]],
         *,
         normalize: bool,
-        bar: Progress | None = None,
+        bar: Tasks | None = None,
     ) -> list[list[float]]:
         """Per prompt, the log-likelihood of each of its options as the reader's answer."""
         texts = [self.render(p) for p in prompts]
@@ -109,7 +109,7 @@ class Reader:
         return [list(map(float, v)) for v in self._cached(keys, compute, bar)]
 
     def generate(
-        self, prompts: list[Messages], max_new_tokens: int, bar: Progress | None = None
+        self, prompts: list[Messages], max_new_tokens: int, bar: Tasks | None = None
     ) -> list[str]:
         config = GenerationConfig(max_new_tokens=max_new_tokens, temperature=0.0)
         keys = [answer_key("gen", repr(p), str(max_new_tokens)) for p in prompts]
@@ -123,18 +123,18 @@ class Reader:
         self,
         keys: list[bytes],
         compute: Callable[[list[int]], list[Any]],
-        bar: Progress | None,
+        bar: Tasks | None,
     ) -> list[Any]:
         """Values for ``keys``: cached ones read, the rest computed in batches and stored."""
         found = self.cache.get(keys)
         todo = [i for i, k in enumerate(keys) if k not in found]
-        task = bar.add_task(self.label, total=len(todo)) if bar is not None and todo else None
+        task = bar.add(self.label, len(todo)) if bar is not None and todo else None
         for start in range(0, len(todo), self.batch_size):
             idx = todo[start : start + self.batch_size]
             values = compute(idx)
             fresh = {keys[i]: v for i, v in zip(idx, values, strict=True)}
             self.cache.put(fresh)
             found.update(fresh)
-            if task is not None and bar is not None:
-                bar.advance(task, len(idx))
+            if task is not None:
+                task.advance(len(idx))
         return [found[k] for k in keys]

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from profilerec.atomic import atomic_folder, check_target
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.evaluate.methods import profile_texts
+from profilerec.progress import Tasks, progress_tasks
 from profilerec.qa import choice, rating, review
 from profilerec.qa.config import BASE_CONTEXTS, QAConfig
 from profilerec.qa.prompts import build_contexts, item_title, questions, task_prompts
@@ -88,8 +88,8 @@ def run_qa(
     users = examples["user_id"].to_numpy()
     frames: list[pl.DataFrame] = []
     seconds: dict[str, float] = {}
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
-    with Progress(*columns, TimeRemainingColumn(), disable=not progress) as bar:
+    # rich bars on a terminal; in a log, a line every few seconds (done/total, rate, ETA)
+    with progress_tasks(enabled=progress) as bar:
         for task in config.tasks:
             start = time.perf_counter()
             runner = {"rating": _rating, "choice": _choice, "review": _review}[task]
@@ -126,7 +126,7 @@ def _rating(
     titles: dict[str, str],
     reader: Reader,
     config: QAConfig,
-    bar: Progress | None,
+    bar: Tasks | None,
 ) -> TaskResult:
     truth = rating.true_ratings(ds, examples)
     asked = questions("rating", examples, titles, config)
@@ -169,7 +169,7 @@ def _choice(
     titles: dict[str, str],
     reader: Reader,
     config: QAConfig,
-    bar: Progress | None,
+    bar: Tasks | None,
 ) -> TaskResult:
     options, answers = choice.sample_options(ds, examples, config.n_negatives, config.seed)
     ids = ds.item_ids
@@ -214,7 +214,7 @@ def _review(
     titles: dict[str, str],
     reader: Reader,
     config: QAConfig,
-    bar: Progress | None,
+    bar: Tasks | None,
 ) -> TaskResult:
     refs = review.true_titles(ds, examples)
     keep = [i for i, r in enumerate(refs) if r.strip()]

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+
+from profilerec.progress import progress_bar
 
 
 def fit_epochs(
@@ -36,26 +37,27 @@ def fit_epochs(
     Returns the epochs the kept state was trained for (the best epoch with ``valid``, else
     all of them), so a refit without validation data can train exactly as long."""
     best, best_state, stale, best_epoch = -float("inf"), None, 0, epochs
-    bar = tqdm(range(epochs), desc=desc, unit="epoch", disable=not progress)
-    for epoch in bar:
-        model.train()
-        total = 0.0
-        for batch in torch.randperm(n_rows, generator=gen).split(batch_size):
-            loss = batch_loss(batch)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(batch)
-        if valid is None:
-            bar.set_postfix(loss=f"{total / n_rows:.4f}")
-            continue
-        score = valid()
-        bar.set_postfix(loss=f"{total / n_rows:.4f}", valid_ndcg10=f"{score:.4f}")
-        if score > best:
-            best, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
-            best_epoch = epoch + 1
-        elif (stale := stale + 1) >= (patience or 0):
-            break
+    # a rich bar on a terminal; in a log, a line every few seconds (epochs, rate, ETA)
+    with progress_bar(f"{desc} epochs", epochs, enabled=progress) as bar:
+        for epoch in range(epochs):
+            model.train()
+            total = 0.0
+            for batch in torch.randperm(n_rows, generator=gen).split(batch_size):
+                loss = batch_loss(batch)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(batch)
+            if valid is None:
+                bar.advance(status=f"loss {total / n_rows:.4f}")
+                continue
+            score = valid()
+            bar.advance(status=f"loss {total / n_rows:.4f}, valid NDCG@10 {score:.4f}")
+            if score > best:
+                best, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
+                best_epoch = epoch + 1
+            elif (stale := stale + 1) >= (patience or 0):
+                break
     if best_state is not None:
         model.load_state_dict(best_state)
     return best_epoch

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from rich.console import Console
-from rich.progress import Progress
 
 from profilerec.atomic import atomic_folder, write_text_atomic
 from profilerec.data.dataset import Dataset
@@ -30,6 +29,7 @@ from profilerec.errors import UserError
 from profilerec.evaluate.methods import history_for_embedding
 from profilerec.methods.blue.embedder_ft import finetune_embedder
 from profilerec.methods.embedder.config import EmbedderTuneConfig
+from profilerec.progress import progress_bar
 from profilerec.retrieval.metrics import NDCG
 from profilerec.retrieval.scoring import rank_by_embeddings
 
@@ -138,12 +138,13 @@ def tune_embedder(
         )
         _write_json(run / PROGRESS_FILE, {"config": asdict(cfg), "epochs": records})
         console.print(f"epoch 0 (base): validation NDCG@10 {records[0]['valid_ndcg@10']:.4f}")
-    per_epoch = -(-len(anchors) // cfg.batch_size)
-    with Progress(console=console, disable=not progress) as bar:
-        for epoch in range(max(start, 1), cfg.epochs + 1):
-            task = bar.add_task(f"epoch {epoch}/{cfg.epochs}", total=per_epoch)
-            t0 = time.perf_counter()
-            embedder.model.max_seq_length = cfg.max_seq_length
+    # optimiser steps per epoch (finetune_embedder skips a last batch of one pair)
+    per_epoch = sum(len(anchors) - s >= 2 for s in range(0, len(anchors), cfg.batch_size))
+    for epoch in range(max(start, 1), cfg.epochs + 1):
+        t0 = time.perf_counter()
+        embedder.model.max_seq_length = cfg.max_seq_length
+        # a rich bar on a terminal; in a log, a line every few seconds (batches, rate, ETA)
+        with progress_bar(f"epoch {epoch}/{cfg.epochs}", per_epoch, enabled=progress) as bar:
             # A fresh AdamW per epoch: the same update whether or not the run was resumed.
             loss = finetune_embedder(
                 embedder,
@@ -153,26 +154,26 @@ def tune_embedder(
                 batch_size=cfg.batch_size,
                 lr=cfg.learning_rate,
                 seed=cfg.seed + epoch,
-                on_batch=lambda task=task: bar.advance(task),
+                on_batch=bar.advance,
             )
-            embedder.model.max_seq_length = eval_cap  # saved with the evaluation-time cap
-            train_s = time.perf_counter() - t0
-            _save(embedder.model, run / "checkpoints" / f"epoch-{epoch}")
-            score = validation_ndcg(embedder, ds, valid, item_texts)
-            records.append(
-                {
-                    "epoch": epoch,
-                    "loss": loss,
-                    "valid_ndcg@10": score,
-                    "seconds": time.perf_counter() - t0,
-                    "train_seconds": train_s,
-                }
-            )
-            _write_json(run / PROGRESS_FILE, {"config": asdict(cfg), "epochs": records})
-            console.print(
-                f"epoch {epoch}: MNRL loss {loss:.4f}, validation NDCG@10 {score:.4f} "
-                f"({train_s:.0f} s training)"
-            )
+        embedder.model.max_seq_length = eval_cap  # saved with the evaluation-time cap
+        train_s = time.perf_counter() - t0
+        _save(embedder.model, run / "checkpoints" / f"epoch-{epoch}")
+        score = validation_ndcg(embedder, ds, valid, item_texts)
+        records.append(
+            {
+                "epoch": epoch,
+                "loss": loss,
+                "valid_ndcg@10": score,
+                "seconds": time.perf_counter() - t0,
+                "train_seconds": train_s,
+            }
+        )
+        _write_json(run / PROGRESS_FILE, {"config": asdict(cfg), "epochs": records})
+        console.print(
+            f"epoch {epoch}: MNRL loss {loss:.4f}, validation NDCG@10 {score:.4f} "
+            f"({train_s:.0f} s training)"
+        )
     best = max(records, key=lambda r: (r["valid_ndcg@10"], -r["epoch"]))
     chosen = (
         SentenceTransformerEmbedder(base_spec)

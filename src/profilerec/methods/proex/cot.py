@@ -26,14 +26,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from profilerec.atomic import write_file_atomic, write_text_atomic
 from profilerec.data.dataset import Dataset
@@ -51,6 +43,7 @@ from profilerec.engines.generation import (
 from profilerec.errors import UserError
 from profilerec.llm.base import GenerationConfig, Generator, Messages
 from profilerec.methods.proex.settings import NOUN, Kind, ProExProfilesConfig, Templates
+from profilerec.progress import Advancer, progress_bar
 from profilerec.recsys.graph import user_order
 
 __all__ = [
@@ -274,22 +267,23 @@ def run_proex_profiles(
         out_dir / CONFIG_FILE,
         json.dumps({**dataclasses.asdict(config), "model_id": runner.model_id}, indent=2),
     )
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
     generated = 0
     chains: dict[Kind, tuple[list[str], list[str], dict[str, str]]] = {}
-    with Progress(*columns, TimeRemainingColumn(), disable=not progress) as bar:
-        for kind in config.kinds:
-            ids, prompts = f1_prompts(ds, kind, config, templates)
-            keys = chain_keys(kind, ids, prompts, runner.model_id, config, templates)
-            done = {**_load_legacy(parts_dir, kind), **load_parts(parts_dir, kind, CHAIN_COLUMN)}
-            todo = plan_batches(keys, config.batch_size, done)
-            task = bar.add_task(f"ProEx {kind} profiles (K={config.k})", total=len(ids))
-            bar.advance(task, len(ids) - sum(len(r) for r in todo))
+    for kind in config.kinds:
+        ids, prompts = f1_prompts(ds, kind, config, templates)
+        keys = chain_keys(kind, ids, prompts, runner.model_id, config, templates)
+        done = {**_load_legacy(parts_dir, kind), **load_parts(parts_dir, kind, CHAIN_COLUMN)}
+        todo = plan_batches(keys, config.batch_size, done)
+        resumed = len(ids) - sum(len(r) for r in todo)
+        # a rich bar on a terminal; in a log, a line every few seconds (done/total, rate, ETA)
+        with progress_bar(
+            f"ProEx {kind} profiles (K={config.k})", len(ids), done=resumed, enabled=progress
+        ) as bar:
 
-            def advance(n: int, task: TaskID = task) -> None:
+            def advance(n: int, bar: Advancer = bar) -> None:
                 nonlocal generated
                 generated += 1
-                bar.advance(task, n)
+                bar.advance(n)
 
             generate_missing(
                 list(zip(keys, prompts, strict=True)),

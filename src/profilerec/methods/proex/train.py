@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
@@ -23,6 +22,7 @@ from profilerec.methods.proex.config import BackboneConfig, ProExConfig
 from profilerec.methods.proex.environments import environment_weights
 from profilerec.methods.proex.fusion import LossTerms, discriminative_loss, generative_loss
 from profilerec.methods.proex.model import ProExModel
+from profilerec.progress import progress_bar
 from profilerec.recsys.graph import TrainGraph
 from profilerec.recsys.ldiffrec import LDiffRec
 from profilerec.recsys.lightgcn import LightGCN
@@ -109,25 +109,26 @@ def train_proex(
         model = ProExModel(net, graph, config, users, items)
         opt = torch.optim.Adam(model.parameters(), lr=bcfg.lr)
         best, best_state, stale, step = -1.0, None, 0, 0
-        bar = tqdm(range(bcfg.epochs), desc=backbone, unit="epoch", disable=not progress)
-        for epoch in bar:
-            model.train()
-            for batch in _batches(graph, generative, bcfg.batch_size, gen):
-                terms = _step(model, batch, step, gen, config)
-                opt.zero_grad()
-                terms.total.backward()
-                opt.step()
-                step += 1
-            bar.set_postfix(loss=f"{terms.total.item():.4f}")
-            if config.patience is None or (epoch + 1) % config.eval_every:
-                continue
-            ndcg = float(
-                evaluate_backbone(model.eval(), dataset, "valid", ks=(10,))["ndcg@10"].mean()
-            )
-            if ndcg > best:
-                best, best_state, stale = ndcg, copy.deepcopy(model.state_dict()), 0
-            elif (stale := stale + 1) >= config.patience:
-                break
+        # a rich bar on a terminal; in a log, a line every few seconds (epochs, rate, ETA)
+        with progress_bar(f"{backbone} epochs", bcfg.epochs, enabled=progress) as bar:
+            for epoch in range(bcfg.epochs):
+                model.train()
+                for batch in _batches(graph, generative, bcfg.batch_size, gen):
+                    terms = _step(model, batch, step, gen, config)
+                    opt.zero_grad()
+                    terms.total.backward()
+                    opt.step()
+                    step += 1
+                bar.advance(status=f"loss {terms.total.item():.4f}")
+                if config.patience is None or (epoch + 1) % config.eval_every:
+                    continue
+                ndcg = float(
+                    evaluate_backbone(model.eval(), dataset, "valid", ks=(10,))["ndcg@10"].mean()
+                )
+                if ndcg > best:
+                    best, best_state, stale = ndcg, copy.deepcopy(model.state_dict()), 0
+                elif (stale := stale + 1) >= config.patience:
+                    break
         if best_state is not None:
             model.load_state_dict(best_state)
     return model.eval()

@@ -31,13 +31,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from profilerec.atomic import write_file_atomic, write_text_atomic
 from profilerec.data.dataset import Dataset
@@ -57,6 +55,7 @@ from profilerec.methods.pte.profiling_config import DEFAULT_VARIANTS, PtEProfile
 from profilerec.methods.pte.prompts import Prompts, TrainingSide
 from profilerec.methods.pte.reward import CollaborativeReward, PtERewardConfig
 from profilerec.methods.pte.selection import group_relative
+from profilerec.progress import Advancer, progress_bar
 from profilerec.recsys.graph import user_order
 
 USERS_FILE = "users.parquet"
@@ -98,11 +97,11 @@ class _Runner:
         generator: Generator | BatchRunner,
         parts_dir: Path,
         config: PtEProfilesConfig,
-        advance: Callable[[int], None],
+        bar: Advancer,
         stop_after_batches: int | None,
     ) -> None:
         self.runner, self.parts_dir, self.cfg = as_runner(generator), parts_dir, config
-        self.advance, self.stop_after = advance, stop_after_batches
+        self.bar, self.stop_after = bar, stop_after_batches
         self.done = load_parts(parts_dir)
         self.generated = 0
 
@@ -117,7 +116,7 @@ class _Runner:
 
     def _generated(self, rows: int) -> None:
         self.generated += 1
-        self.advance(rows)
+        self.bar.advance(rows)
 
     def run(
         self, round_: int, kind: str, cand: int, entities: list[str], prompts: list[Messages]
@@ -128,7 +127,7 @@ class _Runner:
             for e, p in zip(entities, prompts, strict=True)
         ]
         todo = plan_batches(keys, self.cfg.batch_size, self.done)
-        self.advance(len(keys) - sum(len(rows) for rows in todo))
+        self.bar.skip(len(keys) - sum(len(rows) for rows in todo))  # resumed, not in the rate
         generate_missing(
             list(zip(keys, prompts, strict=True)),
             self.runner,
@@ -257,16 +256,13 @@ def run_pte_profiles(
     item_pos = [[u_index[u] for u in train.audience[i]] for i in train.items]
     n_rounds = config.rounds + 1
     total = (len(train.users) + len(train.items)) * (config.rounds + config.candidates)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
     user_frames: list[pl.DataFrame] = []
     item_frames: list[pl.DataFrame] = []
     user_prev: dict[str, str] = {}
     item_prev: dict[str, str] = {}
-    with Progress(*columns, TimeRemainingColumn(), disable=not progress) as bar:
-        task = bar.add_task("PtE profiling", total=total)
-        runner = _Runner(
-            generator, parts_dir, config, lambda n: bar.advance(task, n), stop_after_batches
-        )
+    # a rich bar on a terminal; in a log, a line every few seconds (done/total, rate, ETA)
+    with progress_bar("PtE profiling", total, enabled=progress) as bar:
+        runner = _Runner(generator, parts_dir, config, bar, stop_after_batches)
         for r in range(n_rounds):
             final = r == n_rounds - 1
             n_cand = config.candidates if final else 1

@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from profilerec.atomic import write_file_atomic
 from profilerec.engines.generation import LocalRunner, generate_missing, load_parts, plan_batches
 from profilerec.llm.base import GenerationConfig, Generator, Messages
 from profilerec.llm.hf import TransformersGenerator
 from profilerec.methods.rft.config import RFTConfig
+from profilerec.progress import progress_bar
 from profilerec.rewards import EmbeddingReward
 
 #: ``sample`` value of the greedy profile in a candidates table.
@@ -112,18 +112,14 @@ def sample_round(
     keys = [candidate_key(r, round_, decodings) for r in rows]
     done = {**_legacy_parts(folder, rows, keys, len(configs)), **load_parts(folder)}
     todo = plan_batches(keys, cfg.gen_batch_size, done)
-    columns = [
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    ]
+    resumed = len(rows) - sum(len(r) for r in todo)
     was_training = model.training
     model.eval()
     try:
-        with Progress(*columns, disable=not progress) as bar:
-            task = bar.add_task(f"round {round_} candidates", total=len(rows))
-            bar.advance(task, len(rows) - sum(len(r) for r in todo))
+        # a rich bar on a terminal; in a log, a line every few seconds (done/total, rate, ETA)
+        with progress_bar(
+            f"round {round_} candidates", len(rows), done=resumed, enabled=progress
+        ) as bar:
             generate_missing(
                 [(k, r["prompt"]) for k, r in zip(keys, rows, strict=True)],
                 LocalRunner(gen),
@@ -131,7 +127,7 @@ def sample_round(
                 folder,
                 batch_size=cfg.gen_batch_size,
                 done=done,
-                on_batch=lambda n: bar.advance(task, n),
+                on_batch=bar.advance,
                 stop_after_batches=stop_after_batches,
             )
     finally:
