@@ -23,6 +23,7 @@ from profilerec.errors import UserError
 from profilerec.evaluate import methods as M
 from profilerec.evaluate import registry as R
 from profilerec.evaluate.checks import check_evaluate_inputs
+from profilerec.evaluate.metrics_file import METRICS_FILE, dataset_fingerprint, read_metrics_of
 from profilerec.evaluate.protocol import EvaluateConfig, summarise
 from profilerec.evaluate.quality import quality_blocks
 from profilerec.evaluate.slices import evaluate_slice_masks, sliced_summary
@@ -39,7 +40,6 @@ from profilerec.retrieval import (
 ID_METHODS = R.ID_METHODS
 BASE_METHODS = R.BASE_METHODS
 __all__ = ["BASE_METHODS", "ID_METHODS", "EvaluateConfig", "run_evaluate", "summarise"]
-METRICS_FILE = "metrics.json"
 RANKS_FILE = "ranks.parquet"
 
 
@@ -188,31 +188,6 @@ def run_evaluate(
     ranks.write_parquet(out_dir / (RANKS_FILE + ".tmp"))
     os.replace(out_dir / (RANKS_FILE + ".tmp"), out_dir / RANKS_FILE)
     return result
-
-
-def dataset_fingerprint(ds: Dataset) -> str:
-    """What identifies a prepared dataset across re-prepares: its sources, config and counts."""
-    import hashlib
-
-    keys = {k: ds.manifest.get(k) for k in ("format", "sources", "config", "counts")}
-    return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def read_metrics_of(ds: Dataset, source: str | Path, option: str) -> tuple[Path, dict[str, Any]]:
-    """An earlier evaluation's metrics.json (``source``: its folder or the file), checked to
-    be of ``ds``; errors name ``option``, the flag that gave it."""
-    path = Path(source)
-    path = path / METRICS_FILE if path.is_dir() else path
-    try:
-        earlier = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{option} {source}: cannot read {path} ({exc})") from None
-    if not isinstance(earlier, dict) or not isinstance(earlier.get("metrics"), dict):
-        raise UserError(f"{option} {source}: {path} is not an evaluate metrics.json")
-    print_ = earlier.get("dataset_fingerprint")
-    if earlier.get("n_items") != len(ds.item_ids) or (print_ and print_ != dataset_fingerprint(ds)):
-        raise UserError(f"{option} {source}: that evaluation was of another dataset")
-    return path, earlier
 
 
 def reused_tuning(ds: Dataset, source: str, names: list[str]) -> dict[str, Any]:

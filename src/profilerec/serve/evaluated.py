@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
-from profilerec.evaluate import registry as R
 from profilerec.serve.types import Served
+
+if TYPE_CHECKING:
+    from profilerec.data.dataset import Dataset
 
 #: Served without an evaluation (no hybrid: its weight is chosen by ``evaluate``).
 UNTUNED_METHODS = ("popularity", "itemknn", "history_text", "mean_history")
@@ -58,7 +59,7 @@ def read_evaluation(source: str | Path | None, ds: Dataset) -> Evaluation:
     of ``ds``; None gives the untuned defaults."""
     if source is None:
         return Evaluation(None, list(UNTUNED_METHODS))
-    from profilerec.evaluate.stage import read_metrics_of
+    from profilerec.evaluate.metrics_file import read_metrics_of
 
     path, metrics = read_metrics_of(ds, source, "--evaluation")
     if metrics.get("split", "test") != "test":
@@ -76,6 +77,8 @@ def served_methods(
 ) -> dict[str, Served]:
     """What the server offers, profile methods first (the page opens on them); a method
     whose profile set was not given is left out and named through ``note``."""
+    from profilerec.evaluate import registry as R  # the loading thread's (torch)
+
     names = list(evaluation.names)
     for name in profile_sets:  # a set given to serve but not evaluated: its plain methods
         if name not in names:
@@ -109,6 +112,7 @@ def fit_id_models(
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
     """Every ID model the served methods score with, fitted as the evaluation fitted it."""
+    from profilerec.evaluate import registry as R
     from profilerec.evaluate.methods import fixed_params
     from profilerec.recsys.baselines import build_baseline
 

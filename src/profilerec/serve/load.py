@@ -7,21 +7,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
-import torch
-import torch.nn.functional as F
 
 from profilerec.data.dataset import Dataset
-from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
-from profilerec.llm.base import GenerationConfig, Generator
-from profilerec.profile.profiler import Profiler
+from profilerec.llm.base import GenerationConfig
 from profilerec.profile.stage import load_profiles
 from profilerec.serve.evaluated import fit_id_models, read_evaluation, served_methods
-from profilerec.serve.ranked import rank_stored_users
 from profilerec.serve.types import ProfileSet, ServeState
+
+if TYPE_CHECKING:
+    from profilerec.embed.base import Embedder
+    from profilerec.llm.base import Generator
+    from profilerec.profile.profiler import Profiler
 
 
 def parse_profile_args(pairs: Sequence[str]) -> dict[str, Path]:
@@ -57,6 +57,16 @@ def build_state(
     the methods it reports, fitted, fused and ranked as it did (``serve.evaluated``), items
     rendered at its text budget, so every served top-k equals its ``ranks.parquet``.
     """
+    # here, in the loading thread: the server imports this module before it binds its port
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from profilerec.profile.profiler import Profiler
+    from profilerec.recsys.popularity import popularity_scores
+    from profilerec.recsys.sequences import sasrec_histories
+    from profilerec.serve.ranked import rank_stored_users
+
     ds = Dataset.load(dataset)
     chosen = read_evaluation(evaluation, ds)
     profiler = (
@@ -75,9 +85,6 @@ def build_state(
         name: _load_profile_set(name, path, users, examples)
         for name, path in (profiles or {}).items()
     }
-    from profilerec.recsys.popularity import popularity_scores
-    from profilerec.recsys.sequences import sasrec_histories
-
     targets = [index[i] for i in examples["item_id"]]
     state = ServeState(
         ds=ds,

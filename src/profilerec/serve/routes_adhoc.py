@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from profilerec.serve.deps import get_state, require_key
-from profilerec.serve.recommend import generate_profile, recommend_adhoc
 from profilerec.serve.routes_users import to_response
 from profilerec.serve.schemas import (
     ProfileRequest,
@@ -36,6 +35,8 @@ async def write_profile(body: ProfileRequest, request: Request, state: State) ->
     profile = state.cached_profile(body.history)
     cached = profile is not None
     if profile is None:
+        from profilerec.serve.recommend import generate_profile  # torch: not before the port binds
+
         profile = await request.app.state.queue.submit(generate_profile, state, body.history)
     index = state.ds.item_index
     return ProfileResponse(
@@ -54,6 +55,8 @@ def recommend(body: RecommendRequest, state: State) -> Recommendations:
     """Ranks the catalogue for a history and/or a profile text; catalogue items in the history are masked."""
     if not body.history and not body.profile:
         raise HTTPException(422, "give a history, a profile, or both")
+    from profilerec.serve.recommend import recommend_adhoc  # torch: not before the port binds
+
     method = body.method or ("profile" if body.profile else "history_text")
     ranked = recommend_adhoc(state, body.history, body.profile, method, body.k)
     return to_response(state, ranked, method, body.k)

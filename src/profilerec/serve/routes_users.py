@@ -8,7 +8,6 @@ import polars as pl
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from profilerec.serve.deps import get_state
-from profilerec.serve.recommend import recommend_user
 from profilerec.serve.schemas import (
     MAX_K,
     HistoryEntry,
@@ -42,6 +41,8 @@ def user_recommendations(
     method: str | None = None,
 ) -> Recommendations:
     """Top-k over the whole catalogue with the user's earlier items masked; a reason per item."""
+    from profilerec.serve.recommend import recommend_user  # torch: not before the port binds
+
     row = _row(state, user_id)
     method = method or state.methods()[0]
     ranked = recommend_user(state, user_id, method, k)

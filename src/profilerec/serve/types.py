@@ -12,19 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import polars as pl
-import torch
-
-from profilerec.data.dataset import Dataset
-from profilerec.embed.base import Embedder
 from profilerec.errors import UserError
-from profilerec.evaluate.methods import MethodOutput
-from profilerec.evaluate.registry import Method
-from profilerec.llm.base import Generator
-from profilerec.profile.profiler import Profiler
+
+if TYPE_CHECKING:  # types only: the server imports this before binding, torch after
+    import numpy as np
+    import polars as pl
+    import torch
+
+    from profilerec.data.dataset import Dataset
+    from profilerec.embed.base import Embedder
+    from profilerec.evaluate.methods import MethodOutput
+    from profilerec.evaluate.registry import Method
+    from profilerec.llm.base import Generator
+    from profilerec.profile.profiler import Profiler
 
 #: The user id given to ad-hoc histories; no real user has it, so no stored review joins in.
 ADHOC_USER = "\x00adhoc"
