@@ -190,6 +190,9 @@ def test_slices_of_a_pte_run_come_from_slices_json(tmp_path: Path) -> None:
     assert parts[0] == "Slice tail_items (3 examples):" and len(parts) == 2
     assert "| sasrec+pte | 0.2000 |" in parts[1]
     assert _slice_parts(tmp_path / "none", {"metrics": {}}, ["ndcg@10"]) == []
+    # a ProEx / PtE run's metrics.json lists only the slice sizes: slices.json is read
+    sizes = {"metrics": {}, "slices": {"overall": 3, "tail_items": 3}}
+    assert _slice_parts(tmp_path, sizes, ["ndcg@10"]) == parts
 
 
 def test_paired_per_slice_uses_evaluates_own_slices(tmp_path: Path) -> None:

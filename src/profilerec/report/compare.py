@@ -117,8 +117,8 @@ def results_table(result: Mapping[str, Any], metrics: Sequence[str] = DEFAULT_ME
 def slice_table(result: Mapping[str, Any], metric: str = "ndcg@10") -> str:
     """Methods as rows, slices as columns: ``metric`` [95% CI] on each slice's examples."""
     slices = {k: v for k, v in (result.get("slices") or {}).items() if k != "overall"}
-    if not slices:
-        return ""
+    if not slices or not all(isinstance(v, Mapping) for v in slices.values()):
+        return ""  # a ProEx / PtE run lists slice sizes here; its tables are in slices.json
     head = "| method | " + " | ".join(f"{k} (n={v['n']})" for k, v in slices.items()) + " |"
     rows = [head, "|---|" + "---|" * len(slices)]
     for method in result["metrics"]:

@@ -127,6 +127,7 @@ def run_proex(
         diversity=dict(diversity) if diversity is not None else None,
         train_seconds=seconds,
         slices={name: s["n"] for name, s in slices.items()},
+        resampled="users",
     )
     write_results(out_dir, result, ranks)
     write_text_atomic(Path(out_dir) / SLICES_FILE, json.dumps(slices, indent=2))

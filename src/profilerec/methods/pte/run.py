@@ -209,6 +209,7 @@ def run_pte(
         profiles=str(profiles_dir),
         train_seconds=seconds,
         slices={name: s["n"] for name, s in slices.items()},
+        resampled="users",
     )
     write_results(out_dir, result, ranks)
     (Path(out_dir) / SLICES_FILE).write_text(json.dumps(slices, indent=2))
