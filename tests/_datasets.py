@@ -7,7 +7,7 @@ last the validation target, earlier positions (from 1) are training examples.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -106,3 +106,17 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+MakeDataset = Callable[..., Dataset]
+
+
+@pytest.fixture
+def make_dataset(tmp_path: Path) -> MakeDataset:
+    """``make_dataset(sequences, **kw)`` -> a loaded Dataset in a fresh tmp folder."""
+    counter = iter(range(1_000_000))
+
+    def make(sequences: dict[str, list[str]], **kwargs: object) -> Dataset:
+        return write_dataset(tmp_path / f"ds{next(counter)}", sequences, **kwargs)  # type: ignore[arg-type]
+
+    return make

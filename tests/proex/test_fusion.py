@@ -7,6 +7,10 @@ import pytest
 import torch
 
 from profilerec.data.dataset import Dataset
+from profilerec.methods.backbones.ldiffrec import LDiffRec, LDiffRecConfig
+from profilerec.methods.backbones.lightgcn import LightGCN, LightGCNConfig
+from profilerec.methods.backbones.multvae import MultVAE, MultVAEConfig
+from profilerec.methods.backbones.simgcl import SimGCL, SimGCLConfig
 from profilerec.methods.proex.config import ProExConfig
 from profilerec.methods.proex.environments import environment_weights
 from profilerec.methods.proex.fusion import (
@@ -18,10 +22,6 @@ from profilerec.methods.proex.fusion import (
 )
 from profilerec.methods.proex.model import ProExModel
 from profilerec.recsys.graph import TrainGraph
-from profilerec.recsys.ldiffrec import LDiffRec, LDiffRecConfig
-from profilerec.recsys.lightgcn import LightGCN, LightGCNConfig
-from profilerec.recsys.multvae import MultVAE, MultVAEConfig
-from profilerec.recsys.simgcl import SimGCL, SimGCLConfig
 
 
 def test_gaussian_kl_hand_values() -> None:

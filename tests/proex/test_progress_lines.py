@@ -10,6 +10,7 @@ import pytest
 from _datasets import write_dataset
 from _progress import check_lines, progress_lines
 from profilerec.data.dataset import Dataset
+from profilerec.methods.backbones.lightgcn import LightGCNConfig
 from profilerec.methods.proex import ProExConfig, train_proex
 from profilerec.methods.proex.cot import (
     ITEM_FILE,
@@ -18,7 +19,6 @@ from profilerec.methods.proex.cot import (
     run_proex_profiles,
 )
 from profilerec.progress import INTERVAL_ENV
-from profilerec.recsys.lightgcn import LightGCNConfig
 
 SEQS = {f"u{n}": [f"i{(n + j) % 6}" for j in range(5)] for n in range(1, 6)}
 

@@ -9,13 +9,13 @@ import pytest
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
+from profilerec.methods.backbones.ldiffrec import LDiffRecConfig
+from profilerec.methods.backbones.lightgcn import LightGCNConfig
+from profilerec.methods.backbones.multvae import MultVAEConfig
+from profilerec.methods.backbones.simgcl import SimGCLConfig
 from profilerec.methods.proex import ProExConfig, evaluate_backbone, train_proex
 from profilerec.methods.proex.run import run_proex
 from profilerec.recsys.graph import user_order
-from profilerec.recsys.ldiffrec import LDiffRecConfig
-from profilerec.recsys.lightgcn import LightGCNConfig
-from profilerec.recsys.multvae import MultVAEConfig
-from profilerec.recsys.simgcl import SimGCLConfig
 from profilerec.report import build_from_dirs
 
 from .conftest import cluster_profiles

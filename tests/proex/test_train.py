@@ -8,6 +8,8 @@ import torch
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
+from profilerec.methods.backbones.lightgcn import LightGCNConfig
+from profilerec.methods.backbones.multvae import MultVAEConfig
 from profilerec.methods.proex import (
     BACKBONE_CONFIGS,
     ProExConfig,
@@ -16,8 +18,6 @@ from profilerec.methods.proex import (
     train_proex,
 )
 from profilerec.recsys.graph import TrainGraph, user_order
-from profilerec.recsys.lightgcn import LightGCNConfig
-from profilerec.recsys.multvae import MultVAEConfig
 
 from .conftest import cluster_profiles, clustered
 

@@ -10,13 +10,13 @@ import torch
 from _datasets import write_dataset
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
+from profilerec.methods.backbones.dreamrec import DreamRecConfig, train_dreamrec
 from profilerec.methods.pte.backbones import (
     PtEBackboneConfig,
     evaluate_pte_backbone,
     principal_init,
     train_pte_backbone,
 )
-from profilerec.recsys.dreamrec import DreamRecConfig, train_dreamrec
 from profilerec.recsys.graph import user_order
 from profilerec.recsys.sasrec import SASRec, SASRecConfig, sasrec_histories, train_sasrec
 

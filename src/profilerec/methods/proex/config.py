@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from profilerec.errors import UserError
-from profilerec.recsys.ldiffrec import LDiffRecConfig
-from profilerec.recsys.lightgcn import LightGCNConfig
-from profilerec.recsys.multvae import MultVAEConfig
-from profilerec.recsys.simgcl import SimGCLConfig
+from profilerec.methods.backbones.ldiffrec import LDiffRecConfig
+from profilerec.methods.backbones.lightgcn import LightGCNConfig
+from profilerec.methods.backbones.multvae import MultVAEConfig
+from profilerec.methods.backbones.simgcl import SimGCLConfig
 
 BackboneConfig = LightGCNConfig | SimGCLConfig | MultVAEConfig | LDiffRecConfig
 

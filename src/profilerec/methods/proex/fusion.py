@@ -17,12 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from profilerec.methods.backbones.ldiffrec import LDiffRec
+from profilerec.methods.backbones.lightgcn import LightGCN
+from profilerec.methods.backbones.multvae import MultVAE, weight_l2
 from profilerec.methods.proex.config import ProExConfig
 from profilerec.methods.proex.environments import environment_variance, mix
 from profilerec.recsys.graph import bpr_loss
-from profilerec.recsys.ldiffrec import LDiffRec
-from profilerec.recsys.lightgcn import LightGCN
-from profilerec.recsys.multvae import MultVAE, weight_l2
 
 Generative = MultVAE | LDiffRec
 

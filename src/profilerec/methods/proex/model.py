@@ -6,13 +6,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from profilerec.methods.backbones.ldiffrec import LDiffRec
+from profilerec.methods.backbones.lightgcn import LightGCN
+from profilerec.methods.backbones.multvae import MultVAE
 from profilerec.methods.proex.config import ProExConfig
 from profilerec.methods.proex.environments import expected_weights
 from profilerec.methods.proex.fusion import ProfileBank, ProfileGaussian
 from profilerec.recsys.graph import TrainGraph
-from profilerec.recsys.ldiffrec import LDiffRec
-from profilerec.recsys.lightgcn import LightGCN
-from profilerec.recsys.multvae import MultVAE
 
 
 class ProExModel(nn.Module):

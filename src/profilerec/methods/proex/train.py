@@ -18,16 +18,16 @@ import torch
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.evaluate.results import evaluation_examples
+from profilerec.methods.backbones.ldiffrec import LDiffRec
+from profilerec.methods.backbones.lightgcn import LightGCN
+from profilerec.methods.backbones.multvae import MultVAE
+from profilerec.methods.backbones.simgcl import SimGCL
 from profilerec.methods.proex.config import BackboneConfig, ProExConfig
 from profilerec.methods.proex.environments import environment_weights
 from profilerec.methods.proex.fusion import LossTerms, discriminative_loss, generative_loss
 from profilerec.methods.proex.model import ProExModel
 from profilerec.progress import progress_bar
 from profilerec.recsys.graph import TrainGraph
-from profilerec.recsys.ldiffrec import LDiffRec
-from profilerec.recsys.lightgcn import LightGCN
-from profilerec.recsys.multvae import MultVAE
-from profilerec.recsys.simgcl import SimGCL
 from profilerec.retrieval import default_metrics, per_user_table, rank_by_scores
 
 BACKBONES = {"lightgcn": LightGCN, "simgcl": SimGCL, "multvae": MultVAE, "ldiffrec": LDiffRec}

@@ -28,7 +28,7 @@ from torch import nn
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
 from profilerec.evaluate.results import evaluation_examples
-from profilerec.recsys.dreamrec import (
+from profilerec.methods.backbones.dreamrec import (
     DreamRec,
     DreamRecConfig,
     checked_vectors,

@@ -20,14 +20,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from profilerec.errors import UserError
-from profilerec.recsys.graph import TrainGraph
-from profilerec.recsys.multvae import (
+from profilerec.methods.backbones.multvae import (
     Encoder,
     gaussian_kl_std,
     mlp_decoder,
     multinomial_nll,
     weight_l2,
 )
+from profilerec.recsys.graph import TrainGraph
 
 
 @dataclass

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from profilerec.errors import UserError
+from profilerec.methods.backbones.lightgcn import LightGCN, LightGCNConfig
 from profilerec.recsys.graph import TrainGraph, propagate
-from profilerec.recsys.lightgcn import LightGCN, LightGCNConfig
 
 
 @dataclass

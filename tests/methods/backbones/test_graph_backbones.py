@@ -7,14 +7,18 @@ import math
 import pytest
 import torch
 
+from _datasets import MakeDataset
 from profilerec.data.dataset import Dataset
+from profilerec.methods.backbones.ldiffrec import LDiffRec, LDiffRecConfig, timestep_embedding
+from profilerec.methods.backbones.lightgcn import LightGCN, LightGCNConfig
+from profilerec.methods.backbones.multvae import (
+    MultVAE,
+    MultVAEConfig,
+    gaussian_kl_std,
+    multinomial_nll,
+)
+from profilerec.methods.backbones.simgcl import info_nce
 from profilerec.recsys.graph import TrainGraph, bpr_loss, propagate, user_order
-from profilerec.recsys.ldiffrec import LDiffRec, LDiffRecConfig, timestep_embedding
-from profilerec.recsys.lightgcn import LightGCN, LightGCNConfig
-from profilerec.recsys.multvae import MultVAE, MultVAEConfig, gaussian_kl_std, multinomial_nll
-from profilerec.recsys.simgcl import info_nce
-
-from .conftest import MakeDataset
 
 
 @pytest.fixture

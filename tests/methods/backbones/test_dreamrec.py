@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-import profilerec.recsys.dreamrec as dreamrec_module
+import profilerec.methods.backbones.dreamrec as dreamrec_module
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
-from profilerec.recsys.dreamrec import (
+from profilerec.methods.backbones.dreamrec import (
     DreamRec,
     DreamRecConfig,
     beta_schedule,

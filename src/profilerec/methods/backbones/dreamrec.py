@@ -29,9 +29,9 @@ from torch import nn
 
 from profilerec.data.dataset import Dataset
 from profilerec.errors import UserError
+from profilerec.methods.backbones.ldiffrec import timestep_embedding
 from profilerec.recsys.fit import fit_epochs
 from profilerec.recsys.graph import user_order
-from profilerec.recsys.ldiffrec import timestep_embedding
 from profilerec.recsys.sasrec_model import SASRec, SASRecConfig
 from profilerec.recsys.sequences import padded, sasrec_histories, training_sequences, windows
 from profilerec.retrieval.metrics import NDCG
