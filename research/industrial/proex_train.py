@@ -12,8 +12,11 @@ Steps (each resumable: a finished step's file is kept and skipped on a rerun):
 3. ``control``: the same with every profile vector replaced by a random vector of the same
    norm (seeded): if X+proex beats X but X+random does as well, the text did not help.
    ``OUT/control``.
+4. ``ablate``: user-side profiles only, item-side only, and one environment (E = 1), each
+   ``OUT/ablate_NAME_BACKBONES`` (e.g. ``--backbones lightgcn`` and ``--backbones simgcl`` as two
+   processes).
 
-Usage: OMP_NUM_THREADS=1 python research/industrial/proex_train.py tune|run|control
+Usage: OMP_NUM_THREADS=1 python research/industrial/proex_train.py tune|run|control|ablate
        [--backbones lightgcn,simgcl,multvae,ldiffrec] [--out runs/industrial/proex]
 """
 
@@ -196,9 +199,42 @@ def run(ds: Dataset, out: Path, backbones: list[str], control: bool) -> None:
             print(c["method"], c["reference"], c["mean_diff"], c.get("p_value"))
 
 
+#: Where X+proex does not beat X: which part fails (issue 35, item 4).
+ABLATIONS = {"user_only": ("users",), "item_only": ("items",), "one_env": ("users", "items")}
+
+
+def ablate(ds: Dataset, out: Path, backbones: list[str]) -> None:
+    """X vs X+proex with one side's profiles only, and with one environment (E = 1: one
+    Dirichlet draw per batch, so the variance penalty has nothing to compare)."""
+    configs = chosen(out, backbones)
+    embedder = load_embedder("sentence-transformers")
+    users, items, diversity = profile_vectors(ds, joined_profiles(out), embedder)
+    for name, sides in ABLATIONS.items():
+        target = out / f"ablate_{name}_{'-'.join(backbones)}"
+        if (target / "metrics.json").is_file():
+            print(f"{target}: done")
+            continue
+        envs = 1 if name == "one_env" else ProExConfig().n_envs
+        start = time.perf_counter()
+        result = run_proex(
+            ds,
+            target,
+            backbones=backbones,
+            user_vecs=users if "users" in sides else None,
+            item_vecs=items if "items" in sides else None,
+            config=ProExConfig(threads=1, n_envs=envs, **EARLY),
+            diversity={**diversity, "ablation": name},
+            backbone_configs=configs,
+        )
+        print(f"{target}: {time.perf_counter() - start:.0f} s")
+        for c in result["comparisons"]:
+            if c["metric"] == "ndcg@10":
+                print(name, c["method"], c["reference"], c["mean_diff"], c.get("p_value"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["tune", "run", "control"])
+    parser.add_argument("step", choices=["tune", "run", "control", "ablate"])
     parser.add_argument("--data", default="runs/industrial/data")
     parser.add_argument("--out", default="runs/industrial/proex")
     parser.add_argument("--backbones", default="lightgcn,simgcl,multvae,ldiffrec")
@@ -208,6 +244,8 @@ def main() -> None:
     backbones = [b for b in args.backbones.split(",") if b]
     if args.step == "tune":
         tune(ds, out, backbones)
+    elif args.step == "ablate":
+        ablate(ds, out, backbones)
     else:
         run(ds, out, backbones, control=args.step == "control")
 
