@@ -9,6 +9,7 @@ is its own process, so its peak RSS is its own; runs alternate (a, b, b, a, ...)
 
     .venv/bin/python benchmarks/grpo_step.py               # bundled models, 6 steps, 2 runs each
     .venv/bin/python benchmarks/grpo_step.py --quick --no-doc
+    .venv/bin/python benchmarks/grpo_step.py --data runs/industrial/data --set template=... (another dataset)
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def run_trl(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         # TRL turns both on by default; the project turns them off (float32 on CPU) unless
         # its bf16 option is set, and so does this baseline, so the two paths differ only in
         # rewards and bookkeeping.
-        bf16=config.bf16,
+        bf16=config.use_bf16(),
         gradient_checkpointing=False,
         num_generations=config.num_generations,
         per_device_train_batch_size=config.num_generations * config.prompts_per_step,
@@ -230,7 +231,7 @@ def measure(args: argparse.Namespace, path: str, sets: list[str] | None = None) 
 
 def parent_main(args: argparse.Namespace) -> None:
     machine = _common.machine()
-    args.dataset = str(_demo.demo_dataset())
+    args.dataset = args.data or str(_demo.demo_dataset())
     scratch = None
     if args.quick:
         from profilerec.embed.tiny import save_tiny_sentence_transformer
@@ -261,7 +262,7 @@ def parent_main(args: argparse.Namespace) -> None:
     text = report(args, machine, runs)
     print(text)
     if not args.no_doc:
-        _common.write_section("grpo_step", text)
+        _common.write_section(args.section, text)
         print(f"wrote section 'grpo_step' of {_common.DOC}", file=sys.stderr)
 
 
@@ -309,11 +310,19 @@ def report(args: argparse.Namespace, machine: dict[str, str], runs: dict[str, An
     extra = f", eval_examples={args.eval_examples}" if args.eval_examples else ""
     packages = ["torch", "transformers", "trl", "peft", "sentence-transformers", "profilerec"]
     version_text = ", ".join(f"{k} {v}" for k, v in _common.versions(packages).items())
-    return f"""## grpo_step: one GRPO step, project trainer vs bare TRL
+    data = f"`{args.data}`" if args.data else "demo-dataset"
+    overrides = (
+        "\n\nBoth paths then take these overrides of the settings above: "
+        + ", ".join(f"`{kv}`" for kv in args.set)
+        + "."
+        if args.set
+        else ""
+    )
+    return f"""## {args.section}: one GRPO step, project trainer vs bare TRL
 
 What runs: {model} with LoRA (r=16, alpha 32, dropout 0.05 on q/k/v/o_proj), GRPO with 8
 rollouts of up to 64 new tokens for one prompt per step (temperature 1.0, beta 0.01, learning
-rate 5e-5), {args.steps} steps, on the same demo-dataset training prompts in the same order.
+rate 5e-5), {args.steps} steps, on the same {data} training prompts in the same order.
 (a) `train_blue(ds, load_embedder(..., cache_dir=tmp), run_dir, BlueConfig(max_steps={args.steps},
 num_generations=8, prompts_per_step=1, max_completion_length=64, eval_every=0,
 weight_next_item=0.2{extra}))`: embedding reward over 128 negatives, next-item log-likelihood under the
@@ -326,7 +335,7 @@ forward and backward of one optimisation step), the median over all runs' steps,
 each run's first {plural(args.warmup_steps, "step")} (warm-up); "rollout tokens" is TRL's mean completion length over those
 steps (sampled, so it differs between runs and the time per step with it). Each run is its
 own process (peak RSS from `os.wait4`, "process wall" includes loading and, for (a),
-validation); {plural(args.reps, "run")} per path, alternating.
+validation); {plural(args.reps, "run")} per path, alternating.{overrides}
 
 {table}
 
@@ -445,6 +454,14 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         help="LABEL:KEY=VALUE[,KEY=VALUE]: measure this change alone against today's step "
         "(repeatable; writes the grpo_step_changes section)",
+    )
+    parser.add_argument(
+        "--data",
+        help="a prepared dataset folder whose training prompts both paths use (default: the "
+        "demo); e.g. runs/industrial/data with the Industrial recipe's --set options",
+    )
+    parser.add_argument(
+        "--section", default="grpo_step", help="docs/benchmarks.md section to (re)write"
     )
     parser.add_argument("--child", choices=["project", "trl"], help=argparse.SUPPRESS)
     parser.add_argument("--dataset", help=argparse.SUPPRESS)
