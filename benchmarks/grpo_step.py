@@ -263,7 +263,7 @@ def parent_main(args: argparse.Namespace) -> None:
     print(text)
     if not args.no_doc:
         _common.write_section(args.section, text)
-        print(f"wrote section 'grpo_step' of {_common.DOC}", file=sys.stderr)
+        print(f"wrote section '{args.section}' of {_common.DOC}", file=sys.stderr)
 
 
 def summarize(runs: list[dict[str, Any]], warmup: int) -> dict[str, float]:
