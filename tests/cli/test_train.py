@@ -48,6 +48,20 @@ def no_embedder(spec: str) -> Any:
         ({"profiles": Path("p"), "backbones": ["sasrec"]}, "unknown backbone 'sasrec' for proex"),
         ({"profiles": Path("p"), "sets": {"n_envz": 2}}, "--set: unknown option(s) n_envz"),
         ({"profiles": Path("p"), "sets": {"alpha": "lots"}}, "alpha must be a number"),
+        # --engine ray reaches only rft; elsewhere it is refused, never ignored
+        (
+            {"method": "blue", "engine": "ray"},
+            "--engine ray does not apply to --method blue: of the train methods only rft",
+        ),
+        (
+            {"profiles": Path("p"), "workers": 2, "worker_gpus": 1.0},
+            "--workers, --worker-gpus does not apply to --method proex: of the train methods "
+            "only rft generates on Ray; use it on proex-profiles",
+        ),
+        ({"method": "rft", "engine": "spark"}, "--engine must be local or ray, not 'spark'"),
+        ({"method": "pte", "engine": "spark"}, "--engine must be local or ray, not 'spark'"),
+        ({"method": "rft", "ray_address": "auto"}, "ray_address and worker_gpus need engine ray"),
+        ({"method": "rft", "engine": "ray", "workers": 0}, "workers must be at least 1"),
     ],
 )
 def test_mistakes_are_user_errors(tmp_path: Path, kw: dict[str, Any], message: str) -> None:
@@ -168,3 +182,38 @@ def test_set_trl_reaches_the_blue_config_over_the_yaml_block(
             request(demo_dataset, tmp_path / "r2", method="blue", sets={"trl.max_grad_nrm": 1}),
             no_embedder,
         )
+
+
+def test_engine_flags_reach_the_rft_config_over_its_yaml(
+    demo_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "rft.yaml"
+    config.write_text("rft:\n  engine: ray\n  workers: 3\n  bf16: false\n")
+    seen: list[Any] = []
+
+    def fake_train(ds: Any, embedder: Any, out: Path, cfg: Any) -> dict[str, Any]:
+        seen.append(cfg)
+        return {"round0_valid_ndcg@10": 0.1, "best_valid_ndcg@10": 0.2, "best_round": 1}
+
+    monkeypatch.setattr("profilerec.methods.rft.train_rft", fake_train)
+    run_train(request(demo_dataset, tmp_path / "a", method="rft", config=config), lambda s: None)
+    assert (seen[-1].engine, seen[-1].workers) == ("ray", 3)  # the YAML, no flag given
+    run_train(
+        request(
+            demo_dataset, tmp_path / "b", method="rft", config=config, workers=1,
+            ray_address="auto", worker_gpus=1.0,
+        ),
+        lambda s: None,
+    )  # fmt: skip
+    assert (seen[-1].workers, seen[-1].ray_address, seen[-1].worker_gpus) == (1, "auto", 1.0)
+    run_train(
+        request(demo_dataset, tmp_path / "c", method="rft", config=config, engine="local"),
+        lambda s: None,
+    )
+    assert seen[-1].engine == "local"
+    # `--engine local` is the default of every method, so it is accepted for any of them
+    monkeypatch.setattr(
+        "profilerec.methods.blue.trainer.train_blue",
+        lambda *a: {"steps": 0, "seconds": 0.0, "best": None},
+    )
+    run_train(request(demo_dataset, tmp_path / "d", method="blue", engine="local"), lambda s: None)

@@ -191,5 +191,6 @@ def test_rft_shares_the_common_options_and_keeps_its_defaults() -> None:
         "bf16": False, "threads": None, "eval_examples": 0, "eval_per_user": 0, "seed": 0,
         "report_to": "none", "num_samples": 4, "sample_temperature": 0.8, "top_p": 0.95,
         "min_gain": 0.0, "max_new_tokens": 48, "gen_batch_size": 16, "rounds": 1,
-        "epochs": 2, "batch_size": 8,
+        "epochs": 2, "batch_size": 8, "engine": "local", "workers": 2, "ray_address": None,
+        "worker_gpus": 0.0,
     }  # fmt: skip

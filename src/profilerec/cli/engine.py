@@ -1,4 +1,5 @@
-"""``--engine local|ray --workers N --ray-address --worker-gpus`` for ``profile`` and ``evaluate``.
+"""``--engine local|ray --workers N --ray-address --worker-gpus`` for ``profile``, ``evaluate``,
+``proex-profiles``, ``pte-profiles`` and ``train --method rft``.
 
 Not a command module: the option types and the builders that turn them into a generator
 (or ``RayRunner``) and an embedder (or a cached ``RayEmbedder``). Options are checked
@@ -33,6 +34,22 @@ WorkerGpusOption = Annotated[
     float, typer.Option(help="--engine ray: GPUs each actor reserves (e.g. 1 on GPU nodes).")
 ]
 
+#: ``train``'s: given only for rft (``None`` = not given, so a YAML ``engine:`` applies).
+TrainEngineOption = Annotated[
+    str | None,
+    typer.Option(
+        help="rft: where each round's candidates are generated: local (this process, the "
+        "default) or ray (a Ray Data actor pool loading the round's saved policy; the ray "
+        "extra). Refused for the other methods."
+    ),
+]
+TrainWorkersOption = Annotated[
+    int | None, typer.Option(help="rft --engine ray: actors in the pool.")
+]
+TrainWorkerGpusOption = Annotated[
+    float | None, typer.Option(help="rft --engine ray: GPUs each actor reserves.")
+]
+
 
 def ray_options(engine: str, workers: int, address: str | None, gpus: float) -> Any:
     """The checked RayOptions for ``--engine ray``; None for local (ray flags then refused)."""
@@ -48,6 +65,35 @@ def ray_options(engine: str, workers: int, address: str | None, gpus: float) -> 
     options.check()
     import_ray()  # a missing extra is reported before any model loads
     return options
+
+
+def refuse_engine_flags(
+    method: str,
+    allowed: bool,
+    engine: str | None,
+    workers: int | None,
+    address: str | None,
+    gpus: float | None,
+) -> None:
+    """``train``'s ``--engine`` and Ray flags (``None`` = not given): a bad engine, or the Ray
+    ones for a method that cannot use them, refused in one line, never silently ignored."""
+    if engine is not None and engine not in ENGINES:
+        raise UserError(f"--engine must be local or ray, not {engine!r}")
+    if allowed:
+        return
+    given = {
+        f"--engine {engine}": engine not in (None, "local"),
+        "--workers": workers is not None,
+        "--ray-address": address is not None,
+        "--worker-gpus": gpus is not None,
+    }
+    wrong = [flag for flag, on in given.items() if on]
+    if wrong:
+        where = {"proex": "; use it on proex-profiles", "pte": "; use it on pte-profiles"}
+        raise UserError(
+            f"{', '.join(wrong)} does not apply to --method {method}: of the train methods "
+            f"only rft generates on Ray{where.get(method, '')}"
+        )
 
 
 def make_runner(

@@ -13,6 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from profilerec.cli.app import app, console, out
+from profilerec.cli.engine import (
+    RayAddressOption,
+    TrainEngineOption,
+    TrainWorkerGpusOption,
+    TrainWorkersOption,
+    refuse_engine_flags,
+)
 from profilerec.cli.loaders import make_embedder
 from profilerec.cli.tables import print_metrics
 from profilerec.configs import from_mapping, parse_sets, read_yaml_options
@@ -43,6 +50,11 @@ class TrainRequest:
     rounds: int | None = None
     #: proex / pte: epochs of each backbone; embedder: epochs of the embedder (``--epochs``).
     epochs: int | None = None
+    #: rft: where the candidates are generated (``--engine``, ``--workers``, ...).
+    engine: str | None = None
+    workers: int | None = None
+    ray_address: str | None = None
+    worker_gpus: float | None = None
 
 
 #: The length flag of each method, in that method's own unit (issue 37: one ``--max-steps``
@@ -88,6 +100,11 @@ def _length_flags(req: TrainRequest) -> TrainRequest:
     return replace(req, max_steps=None, epochs=given[own])
 
 
+#: The methods whose training generates on ``--engine ray`` (RFT's candidates); GRPO
+#: generates inside TRL's trainer, ProEx and PtE train on profiles written beforehand.
+ENGINE_METHODS = ("rft",)
+
+
 def _only_for(req: TrainRequest, allowed: set[str]) -> None:
     given = {
         "--backbone": bool(req.backbones),
@@ -122,6 +139,10 @@ def _check_positive(cfg: Any, source: str, names: tuple[str, ...]) -> None:
 def run_train(req: TrainRequest, load_embedder: Any) -> str:
     """Train as ``req`` asks; returns the line to print."""
     req = _length_flags(req)
+    refuse_engine_flags(
+        req.method, req.method in ENGINE_METHODS, req.engine,
+        req.workers, req.ray_address, req.worker_gpus,
+    )  # fmt: skip
     if req.method == "rft":
         return _train_rft(req, load_embedder)
     if req.method in PROFILER_METHODS:
@@ -181,13 +202,15 @@ def _train_rft(req: TrainRequest, load_embedder: Any) -> str:
     from profilerec.methods.rft import RFTConfig, train_rft
 
     _only_for(req, {"--model"})
+    engine = {"engine": req.engine, "workers": req.workers, "ray_address": req.ray_address}
     overrides = _overrides(
-        req.sets, rounds=req.rounds, model=req.model, embedder=req.embedder, seed=req.seed
-    )
+        req.sets, rounds=req.rounds, model=req.model, embedder=req.embedder, seed=req.seed,
+        worker_gpus=req.worker_gpus, **engine,
+    )  # fmt: skip
     data = read_yaml_options(req.config, "rft") if req.config else {}
     source = str(req.config) if req.config else "--set"
     cfg = from_mapping(RFTConfig, data, source, **overrides)
-    _check_template(cfg.template)
+    _check_template(cfg.template)  # train_rft checks --engine ray's extra before models load
     ds = Dataset.load(req.dataset)
     s = train_rft(ds, load_embedder(cfg.embedder), req.out_dir, cfg)
     return (
@@ -361,6 +384,10 @@ def train(
     k: Annotated[
         int | None, typer.Option(help="proex: use the first K profiles per user/item.")
     ] = None,
+    engine: TrainEngineOption = None,
+    workers: TrainWorkersOption = None,
+    ray_address: RayAddressOption = None,
+    worker_gpus: TrainWorkerGpusOption = None,
 ) -> None:
     """Train the profiler with GRPO (BLUE or a baseline reward; resumes from the last
     checkpoint), or a recommender on profile embeddings (ProEx, PtE). Each method counts its
@@ -385,5 +412,9 @@ def train(
         k=k,
         rounds=rounds,
         epochs=epochs,
+        engine=engine,
+        workers=workers,
+        ray_address=ray_address,
+        worker_gpus=worker_gpus,
     )
     out.print(run_train(request, make_embedder))

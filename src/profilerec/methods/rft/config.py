@@ -47,6 +47,18 @@ class RFTConfig(ProfilerRunOptions):
     max_new_tokens: int = _f(48, "Maximum tokens per profile.")
     gen_batch_size: int = _f(16, "Prompts per generation batch (also the resume unit).")
     rounds: int = _f(1, "Sample-select-train rounds (each samples from the latest adapter).")
+    # --- where the candidates are generated (``--engine``, as ``profile``'s) ---
+    engine: str = _f(
+        "local",
+        "Where each round's candidates are generated: local (this process) or ray (a Ray "
+        "Data actor pool; the round's policy is saved to rounds/round-N/policy/ and each "
+        "actor loads the base model with it merged; needs the ray extra).",
+    )
+    workers: int = _f(2, "engine ray: actors in the pool.")
+    ray_address: str | None = _f(
+        None, "engine ray: join this cluster (auto, ray://HOST:10001); None starts a local Ray."
+    )
+    worker_gpus: float = _f(0.0, "engine ray: GPUs each actor reserves (e.g. 1 on GPU nodes).")
     # --- supervised fine-tuning (TRL SFTTrainer + PEFT LoRA) ---
     epochs: int = _f(2, "SFT epochs over each round's winners.")
     learning_rate: float = _f(2e-4, "LoRA learning rate.")
@@ -81,7 +93,23 @@ class RFTConfig(ProfilerRunOptions):
             raise UserError("learning_rate and sample_temperature must be > 0")
         if not 0 < self.top_p <= 1:
             raise UserError(f"top_p must be in (0, 1], not {self.top_p}")
+        self.check_engine()
+
+    def check_engine(self) -> None:
+        """The engine options, as ``--engine``/``--workers``/... are checked for ``profile``."""
+        if self.engine not in ENGINES:
+            raise UserError(f"engine must be local or ray, not {self.engine!r}")
+        if self.workers < 1:
+            raise UserError(f"workers must be at least 1, not {self.workers}")
+        if not 0 <= self.worker_gpus < float("inf"):
+            raise UserError(f"worker_gpus must be a finite number >= 0, not {self.worker_gpus}")
+        if self.engine == "local" and (self.ray_address is not None or self.worker_gpus):
+            raise UserError("ray_address and worker_gpus need engine ray")
+        self.worker_gpus = float(self.worker_gpus)  # YAML's 1 saved as 1.0, as the default
 
 
-#: Options that may change when a run is resumed: they do not change what is learnt.
-RESUMABLE = ("rounds", "threads", "report_to")
+#: Where a round's candidates are generated.
+ENGINES = ("local", "ray")
+#: Options that may change when a run is resumed: they do not change what is learnt (the
+#: engine only moves generation: the part files and their keys are the same on both).
+RESUMABLE = ("rounds", "threads", "report_to", "engine", "workers", "ray_address", "worker_gpus")

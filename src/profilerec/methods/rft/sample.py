@@ -7,7 +7,10 @@ one JSON list of texts per example, greedy first), atomically, so a killed round
 at the missing parts (generation is nearly all of a round's time). The texts are then
 scored together and the round's table is written as ``candidates.parquet``. Scored parts
 of the earlier scheme (``part-NNNNN.parquet``: example_id, sample, profile, reward) still
-resume. Always the local engine: the policy being trained lives in this process.
+resume. The local engine samples the policy being trained where it lives, in this process;
+``engine: ray`` passes a ``RayRunner`` whose actors load the round's saved policy
+(``methods/rft/engine.py``) and run the same :class:`CandidateWork`, so the part files, keys
+and resume are the same on both engines.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ import polars as pl
 import torch
 
 from profilerec.atomic import write_file_atomic
-from profilerec.engines.generation import LocalRunner, generate_missing, load_parts, plan_batches
+from profilerec.engines.generation import (
+    BatchRunner,
+    LocalRunner,
+    generate_missing,
+    load_parts,
+    plan_batches,
+)
 from profilerec.llm.base import GenerationConfig, Generator, Messages
 from profilerec.llm.hf import TransformersGenerator
 from profilerec.methods.rft.config import RFTConfig
@@ -99,14 +108,20 @@ def sample_round(
     round_: int,
     *,
     progress: bool = True,
+    runner: BatchRunner | None = None,
     stop_after_batches: int | None = None,
 ) -> pl.DataFrame:
     """Candidates of every row: example_id, sample (-1 = greedy), profile, reward.
 
-    ``stop_after_batches`` simulates a kill after that many batches (tests).
+    ``runner``: where the batches are generated (default: ``model`` in this process; a
+    ``RayRunner`` of the same policy for ``engine: ray``). ``stop_after_batches`` simulates
+    a kill after that many batches (tests).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    gen = TransformersGenerator.wrap(model, tokenizer, "policy", batch_size=cfg.gen_batch_size)
+    if runner is None:
+        runner = LocalRunner(
+            TransformersGenerator.wrap(model, tokenizer, "policy", batch_size=cfg.gen_batch_size)
+        )
     configs = _configs(cfg, round_)
     decodings = [g for _, g in configs]
     keys = [candidate_key(r, round_, decodings) for r in rows]
@@ -122,7 +137,7 @@ def sample_round(
         ) as bar:
             generate_missing(
                 [(k, r["prompt"]) for k, r in zip(keys, rows, strict=True)],
-                LocalRunner(gen),
+                runner,
                 CandidateWork(tuple(decodings), cfg.bf16),
                 folder,
                 batch_size=cfg.gen_batch_size,

@@ -6,8 +6,10 @@ TRL's SFTTrainer (completion-only loss), then profile the validation users greed
 untrained profiler is round 0, so ``best_adapter`` exists only if a round beats it.
 
 Resumable: a finished round's adapter is reloaded, an unfinished round's candidate parts
-are reused. Rewards use only training interactions (``methods.blue.data``), so no
-validation or test item reaches a candidate's score or the SFT data.
+are reused. ``engine: ray`` samples the candidates on a Ray actor pool from the round's
+saved policy (``engine.py``); the rest of a round stays in this process. Rewards use only
+training interactions (``methods.blue.data``), so no validation or test item reaches a
+candidate's score or the SFT data.
 """
 
 from __future__ import annotations
@@ -139,6 +141,10 @@ def train_rft(
     run.mkdir(parents=True, exist_ok=True)
     _check_config(run, cfg)
     check_installed(parse_report_to(cfg.report_to))  # before any model loads
+    if cfg.engine == "ray":
+        from profilerec.methods.rft.engine import ray_options
+
+        ray_options(cfg)  # bad options or a missing ray extra: refused before any model loads
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if cfg.bf16 and not torch.cuda.is_available() and resolve_dtype("auto") != "bfloat16":
@@ -223,7 +229,9 @@ def train_rft(
                 continue
             record = {"round": round_, "resumed": True, **validate(round_)}
         else:
-            record = _round(model, tokenizer, rows, reward, cfg, round_, folder, progress)
+            record = _round(
+                model, tokenizer, rows, reward, cfg, round_, folder, progress, source=source
+            )
             record.update(validate(round_))
         _append(run, record)
         done[round_] = record
@@ -253,11 +261,26 @@ def _round(
     round_: int,
     folder: Path,
     progress: bool,
+    *,
+    source: str,
 ) -> dict[str, Any]:
     """Sample, select and fine-tune one round; saves the round's adapter."""
     t0 = time.perf_counter()
+    runner = None
+    if cfg.engine == "ray":
+        from profilerec.methods.rft.engine import ray_runner
+
+        runner = ray_runner(model, cfg, source, folder)  # saves the policy it samples
     cands = sample_round(
-        model, tokenizer, rows, reward, cfg, folder / "candidates", round_, progress=progress
+        model,
+        tokenizer,
+        rows,
+        reward,
+        cfg,
+        folder / "candidates",
+        round_,
+        progress=progress,
+        runner=runner,
     )
     winners = select_winners(cands, cfg.min_gain)
     sample_secs = time.perf_counter() - t0
