@@ -171,6 +171,13 @@ def test_cli_writes_the_block_and_runs_paired_tests(
     compare(run, **{**options, "pair": ["good:bad"], "by_user": True})
     shown = capsys.readouterr().out
     assert "| good | bad | ndcg@10 | +1.0000" in shown and "| 10 |" in shown
+    assert "| good | bad | recall@10 |" in shown
+    # --metric keeps only those metrics in the paired table too (a shorter results page)
+    compare(run, **{**options, "pair": ["good:bad"], "metric": ["ndcg@10"]})
+    shown = capsys.readouterr().out
+    assert "| good | bad | ndcg@10 |" in shown and "| good | bad | recall@10 |" not in shown
+    compare(run, **{**options, "pair": ["good:bad"], "metric": ["mrr"]})
+    assert "| good | bad | recall@10 |" in capsys.readouterr().out
     with pytest.raises(UserError, match=r"no metrics\.json"):
         compare(tmp_path, **options)
     with pytest.raises(UserError, match="expected METHOD:REFERENCE"):

@@ -51,6 +51,13 @@ def _pairs(specs: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _pair_metrics(rows: list[Any], metric: list[str] | None) -> list[Any]:
+    """The paired rows of the ``--metric`` names; all rows when none names a paired metric
+    (pairs are recall@k and ndcg@k only, so ``--metric mrr`` still shows them)."""
+    kept = [r for r in rows if metric and r.metric in metric]
+    return kept or rows
+
+
 def _slice_parts(eval_dir: Path, result: dict[str, Any], metrics: Sequence[str]) -> list[str]:
     """The per-slice tables: metrics.json's ``slices`` (evaluate), else a PtE run's
     ``slices.json`` (one table per slice, each method against its own ID-only backbone)."""
@@ -108,7 +115,10 @@ def compare(
     ] = None,
     metric: Annotated[
         list[str] | None,
-        typer.Option(help="Table columns (repeatable); default recall@10 and ndcg@10."),
+        typer.Option(
+            help="Table columns (repeatable); default recall@10 and ndcg@10. Also keeps only "
+            "these metrics in the --pair tests (which compute recall and NDCG at --k)."
+        ),
     ] = None,
     slices: Annotated[
         bool,
@@ -160,6 +170,7 @@ def compare(
             rows += paired(
                 ranks, method, reference, k=k, by_user=by_user, reference_ranks=ref, slices=by_slice
             )
+        rows = _pair_metrics(rows, metric)
         unit = "users" if by_user else "examples"
         parts += [f"Paired bootstrap, {unit} resampled (n counts {unit}):", paired_table(rows)]
     text = "\n\n".join(parts)
