@@ -25,4 +25,4 @@ export OMP_NUM_THREADS=${THREADS:-1}
 /usr/bin/time -v .venv/bin/profilerec train runs/industrial/data --method pte \
   --profiles $PROFILES --backbone $B --out $OUT \
   --set 'ablations=[pte_user_only, pte_item_only]' --set "backbone_params=$PARAMS" \
-  > runs/industrial/logs/pte_train_$(basename $OUT).log 2>&1
+  > runs/industrial/logs/pte_$(basename $OUT).log 2>&1
