@@ -7,11 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 import pytest
 import torch
 
+from _rft import candidate_setup
 from profilerec.data.dataset import Dataset
 from profilerec.methods.rft import RFTConfig, train_rft
 from profilerec.methods.rft.engine import POLICY_DIR, ray_runner
@@ -77,9 +77,7 @@ def test_a_killed_ray_round_resumes_with_nothing_lost_or_duplicated(
 ) -> None:
     from peft import LoraConfig, get_peft_model
 
-    from profilerec.embed import load_embedder
     from profilerec.methods.blue.trainer import load_policy
-    from profilerec.rewards import EmbeddingReward
 
     base, tokenizer, source = load_policy(str(tiny_lm_dir))
     model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj"]))
@@ -87,18 +85,7 @@ def test_a_killed_ray_round_resumes_with_nothing_lost_or_duplicated(
         for name, param in model.named_parameters():
             if "lora_B" in name:
                 param.normal_(0, 0.5, generator=torch.Generator().manual_seed(1))
-    emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
-    items = np.asarray(emb.embed([f"item {i}" for i in range(12)]), dtype=np.float32)
-    reward = EmbeddingReward(emb, items, n_negatives=0)
-    rows = [
-        {
-            "example_id": e,
-            "prompt": [{"role": "user", "content": f"Describe customer {e}."}],
-            "positives": [e % 12],
-            "history_idx": [(e + 1) % 12],
-        }
-        for e in range(5)
-    ]
+    reward, rows = candidate_setup(tiny_st_dir)
     local_cfg = RFTConfig(num_samples=2, max_new_tokens=4, gen_batch_size=2, bf16=False)
     cfg = replace(local_cfg, engine="ray", workers=1)
     whole = sample_round(

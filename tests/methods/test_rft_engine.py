@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import pytest
 import torch
 
+from _rft import candidate_setup
 from profilerec.engines.generation import LocalRunner
 from profilerec.errors import UserError
 from profilerec.methods.rft.config import RFTConfig
@@ -68,20 +68,7 @@ def policy(tiny_lm_dir: Path) -> tuple[Any, Any, str]:
 
 @pytest.fixture(scope="module")
 def reward_rows(tiny_st_dir: Path) -> tuple[EmbeddingReward, list[dict[str, Any]]]:
-    from profilerec.embed import load_embedder
-
-    emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
-    items = np.asarray(emb.embed([f"item {i}" for i in range(12)]), dtype=np.float32)
-    rows = [
-        {
-            "example_id": e,
-            "prompt": [{"role": "user", "content": f"Describe customer {e} in a few words."}],
-            "positives": [e % 12],
-            "history_idx": [(e + 1) % 12],
-        }
-        for e in range(5)
-    ]
-    return EmbeddingReward(emb, items, n_negatives=0), rows
+    return candidate_setup(tiny_st_dir, "Describe customer {e} in a few words.")
 
 
 class InProcessRay:

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 import pytest
 
 from _progress import check_lines
+from _rft import candidate_setup
 from profilerec.methods.rft.config import RFTConfig
 from profilerec.methods.rft.sample import CANDIDATES_FILE, GREEDY, sample_round
 from profilerec.progress import INTERVAL_ENV
@@ -20,22 +20,10 @@ from profilerec.rewards import EmbeddingReward
 
 @pytest.fixture(scope="module")
 def setup(tiny_lm_dir: Path, tiny_st_dir: Path) -> tuple[Any, Any, EmbeddingReward, list[dict]]:  # type: ignore[type-arg]
-    from profilerec.embed import load_embedder
     from profilerec.llm.hf import TransformersGenerator
 
     lm = TransformersGenerator(str(tiny_lm_dir))
-    emb = load_embedder(f"sentence-transformers:{tiny_st_dir}")
-    items = np.asarray(emb.embed([f"item {i}" for i in range(12)]), dtype=np.float32)
-    reward = EmbeddingReward(emb, items, n_negatives=0)
-    rows = [
-        {
-            "example_id": e,
-            "prompt": [{"role": "user", "content": f"Describe customer {e}."}],
-            "positives": [e % 12],
-            "history_idx": [(e + 1) % 12],
-        }
-        for e in range(5)
-    ]
+    reward, rows = candidate_setup(tiny_st_dir)
     return lm.model, lm.tokenizer, reward, rows
 
 
