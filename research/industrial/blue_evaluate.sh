@@ -3,11 +3,12 @@
 # (--tuning-from runs/industrial/eval_id), refitted on train + valid for test (--refit), the
 # zero-shot set beside each BLUE set; then paired tests resampling users.
 # Usage: research/industrial/blue_evaluate.sh NAME [NAME ...]   (sets runs/industrial/profiles/blue_NAME)
+# EVAL_OUT=DIR writes elsewhere than runs/industrial/eval_blue (the results page's BLUE block).
 set -e
 cd "$(dirname "$0")/../.."
 PR=.venv/bin/profilerec
 P=runs/industrial/profiles
-E=runs/industrial/eval_blue
+E=${EVAL_OUT:-runs/industrial/eval_blue}
 SETS="--profiles zero_shot=$P/zero_shot"
 PAIRS=""
 for n in "$@"; do
@@ -16,5 +17,5 @@ for n in "$@"; do
 done
 export OMP_NUM_THREADS=${THREADS:-2}
 /usr/bin/time -v $PR evaluate runs/industrial/data --out $E $SETS --profiles zero_shot_raw=$P/zero_shot_raw \
-  --tuning-from runs/industrial/eval_id --refit > runs/industrial/logs/eval_blue.log 2>&1
+  --tuning-from runs/industrial/eval_id --refit > runs/industrial/logs/$(basename $E).log 2>&1
 $PR compare $E --by-user $PAIRS

@@ -7,8 +7,10 @@
 #             1 layer, lr 0.003, dropout 0.5, early stopping with patience 20 on validation;
 #   dreamrec: research/industrial/dreamrec_tune.py's best (runs/industrial/pte/dreamrec_tuning.json,
 #             lr x guidance weight x dropout): lr 0.001, w 2, dropout 0.1, patience 5.
-# The single-pass and no-GRPO ablations are left out: with --rounds 0 --candidates 1 they
-# are the main run. Skipped when metrics.json exists.
+# The single-pass and no-GRPO ablations are left out by default: with --rounds 0 --candidates 1
+# they are the main run. For refined profiles (pte_jobs.sh with ROUNDS=1 CANDIDATES=2) add them:
+# ABLATIONS='[pte_user_only, pte_item_only, pte_single_pass, pte_no_grpo]'.
+# Skipped when metrics.json exists.
 # Usage: research/industrial/pte_train.sh sasrec|dreamrec [PROFILES_DIR [OUT_DIR]]
 set -e
 cd "$(dirname "$0")/../.."
@@ -24,5 +26,5 @@ esac
 export OMP_NUM_THREADS=${THREADS:-1}
 /usr/bin/time -v .venv/bin/profilerec train runs/industrial/data --method pte \
   --profiles $PROFILES --backbone $B --out $OUT \
-  --set 'ablations=[pte_user_only, pte_item_only]' --set "backbone_params=$PARAMS" \
+  --set "ablations=${ABLATIONS:-[pte_user_only, pte_item_only]}" --set "backbone_params=$PARAMS" \
   > runs/industrial/logs/pte_$(basename $OUT).log 2>&1
