@@ -38,8 +38,7 @@ def main(dataset: Path, specs: list[str]) -> None:
         if not path.exists():
             sys.exit(f"error: {path} not found")
         rows = pl.read_parquet(path)
-        examples = valid.join(rows.select("example_id"), on="example_id", how="semi")
-        examples = rows.select("example_id").join(examples, on="example_id", how="left")
+        examples = rows.select("example_id").join(valid, on="example_id", how="left")  # row order
         if examples["user_id"].null_count():
             sys.exit(f"error: {path} names examples that are not in {dataset}'s validation split")
         profiles = [trim_to_sentence(p) for p in rows["profile"].to_list()]
