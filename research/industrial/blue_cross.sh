@@ -19,15 +19,16 @@ mkdir -p $R/logs
 [ -f $R/data/gift_cards/manifest.json ] || $PR prepare ../shared/data/amazon2018_gift_cards_5core \
   --format amazon2018 --out $R/data/gift_cards
 for d in beauty gift_cards; do
+  E=$R/eval/$d; [ "$NAME" = coverage ] || E=$R/eval/${d}_$NAME   # one evaluation per adapter
   [ -f $R/profiles/$d/zero_shot/profiles.parquet ] || /usr/bin/time -v $PR profile $R/data/$d \
     --split test --split valid --out $R/profiles/$d/zero_shot $COMMON > $R/logs/${d}_zero_shot.log 2>&1
   [ -f $R/profiles/$d/blue_$NAME/profiles.parquet ] || /usr/bin/time -v $PR profile $R/data/$d \
     --adapter $RUN --method blue_$NAME --split test --split valid --out $R/profiles/$d/blue_$NAME \
     $COMMON > $R/logs/${d}_blue_$NAME.log 2>&1
-  [ -f $R/eval/$d/metrics.json ] || /usr/bin/time -v $PR evaluate $R/data/$d --out $R/eval/$d \
+  [ -f $E/metrics.json ] || /usr/bin/time -v $PR evaluate $R/data/$d --out $E \
     --profiles zero_shot=$R/profiles/$d/zero_shot --profiles blue_$NAME=$R/profiles/$d/blue_$NAME \
-    > $R/logs/${d}_eval.log 2>&1
-  $PR compare $R/eval/$d --by-user --dataset $R/data/$d --pair blue_$NAME:zero_shot \
+    > $R/logs/$(basename $E)_eval.log 2>&1
+  $PR compare $E --by-user --dataset $R/data/$d --pair blue_$NAME:zero_shot \
     --pair history+blue_$NAME:history+zero_shot --pair hybrid+blue_$NAME:hybrid+zero_shot \
-    > $R/logs/${d}_compare.log 2>&1
+    > $R/logs/$(basename $E)_compare.log 2>&1
 done
