@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+from run_step import run_step
 
 from profilerec.atomic import atomic_folder
 from profilerec.profile.quality import trim_to_sentence
@@ -26,10 +27,8 @@ from profilerec.profile.stage import PROFILES_FILE
 
 def main(spec: str, out: Path, shards: list[Path]) -> None:
     tests = pl.concat([pl.read_parquet(s / PROFILES_FILE) for s in shards])
-    head, _, tail = spec.rpartition(":")
-    run = Path(head if tail.isdigit() else spec)
-    step = int(tail) if tail.isdigit() else json.loads((run / "best.json").read_text())["step"]
-    valid = pl.read_parquet(run / "validation" / f"step-{step:06d}.parquet")
+    run, step, path = run_step(spec, allow_best=True)
+    valid = pl.read_parquet(path)
     method = tests["method"][0]
     valid = valid.select(
         "example_id",
@@ -49,8 +48,7 @@ def main(spec: str, out: Path, shards: list[Path]) -> None:
             "configs": [json.loads((s / "profile_config.json").read_text()) for s in shards],
         }
         (tmp / "profile_config.json").write_text(json.dumps(note, indent=2))
-    which = f"step {step}" if tail.isdigit() else f"best step {step}"
-    print(f"{out}: {tests.height} test + {valid.height} validation profiles ({which})")
+    print(f"{out}: {tests.height} test + {valid.height} validation profiles (step {step})")
 
 
 if __name__ == "__main__":

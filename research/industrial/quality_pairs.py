@@ -23,6 +23,8 @@ from profilerec.retrieval.bootstrap import paired_bootstrap
 
 
 def _flags(path: Path, examples: pl.DataFrame, hist: list[str]) -> dict[str, np.ndarray]:
+    if not (path / "profiles.parquet").exists():
+        sys.exit(f"error: {path} is not a profile set (no profiles.parquet)")
     rows = pl.read_parquet(path / "profiles.parquet").select("example_id", "profile")
     texts = examples.select("example_id").join(rows, on="example_id", how="left")["profile"]
     if texts.null_count():

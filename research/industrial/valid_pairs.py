@@ -13,23 +13,17 @@ users, with the smallest detectable difference. Validation only: test is never r
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import polars as pl
+from run_step import run_step
 
 from profilerec.retrieval.bootstrap import paired_bootstrap
 from profilerec.retrieval.metrics import NDCG
 
 
 def _ranks(spec: str) -> pl.DataFrame:
-    run, _, step = spec.rpartition(":")
-    path = Path(run) / "validation" / f"step-{int(step):06d}.parquet"
-    if not path.exists():
-        sys.exit(
-            f"error: {path} not found (validated steps: "
-            f"{sorted(p.stem for p in (Path(run) / 'validation').glob('step-*.parquet'))})"
-        )
+    _, _, path = run_step(spec)
     return pl.read_parquet(path).select("example_id", "user_id", "target_rank")
 
 

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+from run_step import run_step
 
 from profilerec.data.dataset import Dataset
 from profilerec.evaluate.quality import history_texts
@@ -33,10 +34,7 @@ def main(dataset: Path, specs: list[str]) -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for spec in specs:
-        run, _, step = spec.rpartition(":")
-        path = Path(run) / "validation" / f"step-{int(step):06d}.parquet"
-        if not path.exists():
-            sys.exit(f"error: {path} not found")
+        run, step, path = run_step(spec)
         rows = pl.read_parquet(path)
         examples = rows.select("example_id").join(valid, on="example_id", how="left")  # row order
         if examples["user_id"].null_count():

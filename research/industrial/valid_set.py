@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+from run_step import run_step
 
 from profilerec.atomic import atomic_folder
 from profilerec.profile.quality import trim_to_sentence
@@ -22,15 +23,12 @@ from profilerec.profile.stage import PROFILES_FILE
 
 
 def main(spec: str, out: Path) -> None:
-    run, _, step = spec.rpartition(":")
-    path = Path(run) / "validation" / f"step-{int(step):06d}.parquet"
-    if not path.exists():
-        sys.exit(f"error: {path} not found")
+    run, step, path = run_step(spec)
     rows = pl.read_parquet(path).select(
         "example_id",
         "user_id",
         pl.lit("valid").alias("split"),
-        pl.lit(f"{Path(run).name}_{int(step)}").alias("method"),
+        pl.lit(f"{run.name}_{step}").alias("method"),
         pl.col("profile").map_elements(trim_to_sentence, return_dtype=pl.String),
     )
     with atomic_folder(out, PROFILES_FILE, "profile set") as tmp:
